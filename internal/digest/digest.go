@@ -1,0 +1,48 @@
+// Package digest computes the hex SHA-256 digests used across Gait formats.
+package digest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+
+	"github.com/gait-dev/gait/internal/jcs"
+)
+
+// Bytes returns the lowercase hex SHA-256 of b.
+func Bytes(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// JSON returns the hex SHA-256 of the RFC 8785 canonical form of v.
+func JSON(v any) (string, error) {
+	c, err := jcs.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return Bytes(c), nil
+}
+
+// RawJSON returns the hex SHA-256 of the canonical form of a JSON document.
+func RawJSON(doc []byte) (string, error) {
+	c, err := jcs.Canonicalize(doc)
+	if err != nil {
+		return "", err
+	}
+	return Bytes(c), nil
+}
+
+var hexPattern = regexp.MustCompile(`^[a-fA-F0-9]{64}$`)
+
+// Valid reports whether s looks like a hex SHA-256 digest.
+func Valid(s string) bool { return hexPattern.MatchString(s) }
+
+// Decode returns the 32 raw bytes of a hex SHA-256 digest.
+func Decode(s string) ([]byte, error) {
+	if !Valid(s) {
+		return nil, fmt.Errorf("%q is not a hex sha256 digest", s)
+	}
+	return hex.DecodeString(s)
+}
