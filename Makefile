@@ -1,0 +1,46 @@
+# Targets for developers and CI. `make test` is what CI runs.
+GO       ?= go
+BIN      := bin/gait
+FUZZTIME ?= 30s
+PKGS     := ./...
+
+.PHONY: all test vet gotest e2e build lint fmt fuzz bench clean
+
+all: build
+
+test: vet gotest e2e
+
+vet:
+	$(GO) vet $(PKGS)
+
+gotest:
+	$(GO) test -race -count=1 $(PKGS)
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/gait
+
+# End-to-end scripts against the built binary (and the reference peer when present).
+e2e: build
+	GAIT_BIN=$(abspath $(BIN)) bash scripts/e2e.sh
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: run make fmt"; exit 1; }
+	$(GO) mod tidy -diff
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+# Each fuzz target runs for FUZZTIME; crashers land in testdata/fuzz/.
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+clean:
+	rm -rf bin gait-out

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"crypto/ed25519"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/internal/keys"
+)
+
+func init() {
+	register(func(root *cobra.Command, a *app) {
+		cmd := &cobra.Command{
+			Use:   "keys",
+			Short: "Create and check ed25519 signing keys",
+			Long:  "keys manages the ed25519 key pairs that sign runpacks, traces and tokens.",
+		}
+		cmd.AddCommand(newKeysInitCmd(a), newKeysVerifyCmd(a))
+		root.AddCommand(cmd)
+	})
+}
+
+func newKeysInitCmd(a *app) *cobra.Command {
+	var outDir, prefix string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Write a new key pair",
+		Long: `keys init writes a new ed25519 key pair as <prefix>_private.key (mode 0600)
+and <prefix>_public.key, base64 of the raw key bytes. It refuses to replace
+existing keys unless --force is given.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			pair, err := keys.Init(outDir, prefix, force)
+			if err != nil {
+				return err
+			}
+			priv, pub := keys.Paths(outDir, prefix)
+			id := keys.ID(pair.Public)
+			a.emit(struct {
+				OK             bool   `json:"ok"`
+				KeyID          string `json:"key_id"`
+				Prefix         string `json:"prefix"`
+				PrivateKeyPath string `json:"private_key_path"`
+				PublicKeyPath  string `json:"public_key_path"`
+			}{true, id, prefix, priv, pub},
+				kv("key_id", id, "private_key", priv, "public_key", pub,
+					"next", "gait run record --input run_record.json --key-mode prod --private-key "+priv))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&outDir, "out-dir", "gait-out/keys", "directory for the key files")
+	cmd.Flags().StringVar(&prefix, "prefix", "gait", "file name prefix")
+	cmd.Flags().BoolVar(&force, "force", false, "replace existing keys")
+	return cmd
+}
+
+func newKeysVerifyCmd(a *app) *cobra.Command {
+	var privPath, pubPath string
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Check that key files parse and belong together",
+		Long: `keys verify loads a private key, a public key, or both, and checks that
+they parse and that the private key matches the public key.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if privPath == "" && pubPath == "" {
+				return exitcode.Invalidf("no key given; pass --private-key K, --public-key K, or both")
+			}
+			var priv ed25519.PrivateKey
+			var pub ed25519.PublicKey
+			var err error
+			if privPath != "" {
+				if priv, err = keys.LoadPrivate(privPath); err != nil {
+					return err
+				}
+			}
+			if pubPath != "" {
+				if pub, err = keys.LoadPublic(pubPath); err != nil {
+					return err
+				}
+			}
+			if priv != nil && pub != nil {
+				if err := keys.VerifyPair(priv, pub); err != nil {
+					return err
+				}
+			}
+			if pub == nil {
+				pub = priv.Public().(ed25519.PublicKey)
+			}
+			id := keys.ID(pub)
+			a.emit(struct {
+				OK    bool   `json:"ok"`
+				KeyID string `json:"key_id"`
+			}{true, id}, kv("key_id", id, "keys", "ok"))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&privPath, "private-key", "", "private key file")
+	cmd.Flags().StringVar(&pubPath, "public-key", "", "public key file")
+	return cmd
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gait-dev/gait/internal/exitcode"
+)
+
+// app carries what every command needs: streams, global flags, environment.
+type app struct {
+	in      io.Reader
+	out     io.Writer
+	errOut  io.Writer
+	getenv  func(string) string
+	json    bool
+	explain bool
+}
+
+// run executes the gait CLI and returns the process exit code. Every error
+// is mapped here, once, through the exit-code table.
+func run(args []string, in io.Reader, out, errOut io.Writer, getenv func(string) string) int {
+	a := &app{in: in, out: out, errOut: errOut, getenv: getenv}
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetIn(in)
+	root.SetOut(out)
+	root.SetErr(errOut)
+
+	if slices.Contains(args, "--explain") {
+		return a.runExplain(root, args)
+	}
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	code := exitcode.Of(err)
+	if isUsageError(err) {
+		code = exitcode.InvalidInput
+	}
+	msg := strings.TrimSpace(err.Error())
+	if code == exitcode.InvalidInput && isUsageError(err) {
+		msg += "; run `gait --help` or `gait <command> --help`"
+	}
+	if a.json {
+		a.writeJSON(errorResult{OK: false, Error: msg, ErrorCode: code.String(), ExitCode: int(code)})
+	}
+	if !errors.Is(err, errSilent) {
+		fmt.Fprintf(errOut, "gait: %s\n", msg)
+	}
+	return int(code)
+}
+
+type errorResult struct {
+	OK        bool   `json:"ok"`
+	Error     string `json:"error"`
+	ErrorCode string `json:"error_code"`
+	ExitCode  int    `json:"exit_code"`
+}
+
+// errSilent marks an error whose message the command already printed
+// (for example a failing verify that rendered its own report).
+var errSilent = errors.New("already reported")
+
+// silent returns an error carrying code whose message is not printed again.
+func silent(code exitcode.Code) error {
+	return exitcode.Wrap(code, errSilent)
+}
+
+// usageError marks cobra's own parse errors: unknown flags, commands, args.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func isUsageError(err error) bool {
+	if _, ok := errors.AsType[usageError](err); ok {
+		return true
+	}
+	s := err.Error()
+	return strings.HasPrefix(s, "unknown command") || strings.HasPrefix(s, "unknown flag") ||
+		strings.HasPrefix(s, "unknown shorthand flag") || strings.Contains(s, "required flag(s)") ||
+		strings.HasPrefix(s, "accepts ") || strings.HasPrefix(s, "requires at least") ||
+		strings.HasPrefix(s, "invalid argument") || strings.Contains(s, "flag needs an argument")
+}
+
+// runExplain prints what the named command does without running it.
+func (a *app) runExplain(root *cobra.Command, args []string) int {
+	cmd, _, err := root.Find(slices.DeleteFunc(slices.Clone(args), func(s string) bool { return strings.HasPrefix(s, "-") }))
+	if err != nil {
+		cmd = root
+	}
+	text := cmd.Long
+	if text == "" {
+		text = cmd.Short
+	}
+	if slices.Contains(args, "--json") {
+		a.writeJSON(map[string]any{"ok": true, "command": cmd.CommandPath(), "explain": text})
+		return 0
+	}
+	fmt.Fprintln(a.out, strings.TrimSpace(text))
+	return 0
+}
+
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "gait",
+		Short: "Turn AI-agent runs into verifiable runpacks and CI regressions",
+		Long: `gait captures an agent run as a runpack (a deterministic, signable zip of
+intents, results and references), verifies and diffs it, and turns an incident
+into a permanent CI check with "gait regress bootstrap" and "gait regress run".
+
+Start with "gait tour" for a guided first run.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.PersistentFlags().BoolVar(&a.json, "json", false, "print one JSON object on stdout")
+	root.PersistentFlags().BoolVar(&a.explain, "explain", false, "print what the command does and exit")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.CompletionOptions.HiddenDefaultCmd = true
+	for _, add := range commandGroups {
+		add(root, a)
+	}
+	return root
+}
+
+// commandGroups registers each command group; files append to it in init.
+var commandGroups []func(root *cobra.Command, a *app)
+
+func register(f func(root *cobra.Command, a *app)) { commandGroups = append(commandGroups, f) }
