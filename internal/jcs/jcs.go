@@ -258,3 +258,23 @@ func abs(x int) int {
 	}
 	return x
 }
+
+// MarshalSorted is a fast path for values whose JSON object keys encoding/json
+// already emits in canonical order: structs with fields declared in sorted
+// key order whose json.RawMessage fields hold canonical JSON. It falls back
+// to the full canonicalizer when the output has escapes RFC 8785 writes
+// differently from encoding/json.
+func MarshalSorted(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	out := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	if bytes.Contains(out, []byte(`\u`)) && (bytes.Contains(out, []byte(`\u2028`)) || bytes.Contains(out, []byte(`\u2029`)) ||
+		bytes.Contains(out, []byte(`\u0008`)) || bytes.Contains(out, []byte(`\u000c`)) || bytes.Contains(out, []byte(`\ufffd`))) {
+		return Canonicalize(out)
+	}
+	return out, nil
+}

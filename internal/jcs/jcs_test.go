@@ -68,3 +68,21 @@ func FuzzCanonicalize(f *testing.F) {
 		}
 	})
 }
+
+func TestMarshalSorted(t *testing.T) {
+	type sorted struct {
+		A string `json:"a"`
+		B string `json:"b"`
+		C int    `json:"c"`
+	}
+	for _, v := range []sorted{{"<x>", "plain", 1}, {"\b\f", "\u2028", 2}, {"é", "\x01", 3}} {
+		got, err := MarshalSorted(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := Marshal(v)
+		if string(got) != string(want) {
+			t.Errorf("MarshalSorted = %s, want %s", got, want)
+		}
+	}
+}

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/internal/keys"
+	"github.com/gait-dev/gait/pack"
+)
+
+// defaultOutDir is where outputs go and where run ids resolve.
+const defaultOutDir = "gait-out"
+
+func init() {
+	register(func(root *cobra.Command, a *app) {
+		cmd := &cobra.Command{
+			Use:   "run",
+			Short: "Record, inspect, replay and diff runpacks",
+			Long:  "run works with runpacks: record one from a run record, inspect it, print its ticket footer, replay it with stubbed tools, or diff two runs.",
+		}
+		cmd.AddCommand(newRunRecordCmd(a), newRunInspectCmd(a), newRunReceiptCmd(a), newRunReplayCmd(a), newRunDiffCmd(a))
+		root.AddCommand(cmd)
+	})
+}
+
+// runpackArg takes a run id or path from --from or the first argument.
+func runpackArg(from string, args []string) (string, error) {
+	switch {
+	case from != "" && len(args) > 0:
+		return "", exitcode.Invalidf("give the runpack once, as --from or as an argument")
+	case from != "":
+		return pack.Resolve(from, defaultOutDir), nil
+	case len(args) == 1:
+		return pack.Resolve(args[0], defaultOutDir), nil
+	}
+	return "", exitcode.Invalidf("no runpack given; pass a run id or a runpack path")
+}
+
+func newRunRecordCmd(a *app) *cobra.Command {
+	var input, outDir, runID, captureMode, keyMode, privateKey, evidenceMode string
+	cmd := &cobra.Command{
+		Use:   "record [run_record.json]",
+		Short: "Write a runpack from a run record",
+		Long: `run record reads a run record (JSON with run, intents, results, refs) and
+writes gait-out/runpack_<run_id>.zip: canonical JSON files in a deterministic
+zip with a manifest of SHA-256 digests. Missing args/result digests are
+computed. With --key-mode prod a --private-key is required and the manifest is
+signed; in dev mode it is signed only when a key is given.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if input == "" && len(args) == 1 {
+				input = args[0]
+			}
+			if input == "" {
+				return exitcode.Invalidf("no run record given; pass --input run_record.json")
+			}
+			mode, err := keys.ParseMode(keyMode)
+			if err != nil {
+				return err
+			}
+			if evidenceMode != "best_effort" && evidenceMode != "required" {
+				return exitcode.Invalidf("--context-evidence-mode %q is not best_effort or required", evidenceMode)
+			}
+			opts := pack.RecordOptions{RunID: runID, CaptureMode: captureMode, ContextEvidenceMode: evidenceMode}
+			if mode == keys.ModeProd && privateKey == "" {
+				return exitcode.Invalidf("--key-mode prod needs --private-key; create one with `gait keys init`")
+			}
+			if privateKey != "" {
+				if opts.PrivateKey, err = keys.LoadPrivate(privateKey); err != nil {
+					return err
+				}
+			}
+			data, err := os.ReadFile(input)
+			if err != nil {
+				return exitcode.Invalidf("%s: cannot read run record: %v; pass --input with an existing file", input, unwrapPathErr(err))
+			}
+			rec, err := pack.ParseRunRecord(input, data)
+			if err != nil {
+				return err
+			}
+			rp, err := pack.Build(rec, opts)
+			if err != nil {
+				return exitcode.Wrap(exitcode.Of(err), fmt.Errorf("%s: %w", input, err))
+			}
+			path := pack.DefaultPath(outDir, rp.Manifest.RunID)
+			if err := rp.WriteFile(path); err != nil {
+				return err
+			}
+			sig := pack.SignatureMissing
+			keyID := ""
+			if opts.PrivateKey != nil {
+				sig, keyID = "signed", rp.Manifest.Signatures[0].KeyID
+			}
+			footer := pack.TicketFooter(rp.Manifest.RunID, rp.Manifest.ManifestDigest)
+			a.emit(struct {
+				OK              bool   `json:"ok"`
+				RunID           string `json:"run_id"`
+				Bundle          string `json:"bundle"`
+				ManifestDigest  string `json:"manifest_digest"`
+				SignatureStatus string `json:"signature_status"`
+				SignatureKeyID  string `json:"signature_key_id,omitempty"`
+				TicketFooter    string `json:"ticket_footer"`
+			}{true, rp.Manifest.RunID, path, rp.Manifest.ManifestDigest, sig, keyID, footer},
+				kv("run_id", rp.Manifest.RunID, "bundle", path, "manifest_digest", rp.Manifest.ManifestDigest,
+					"signature_status", sig, "ticket_footer", footer,
+					"next", "gait verify "+rp.Manifest.RunID, "next", "gait regress bootstrap --from "+rp.Manifest.RunID))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&input, "input", "", "run record JSON file")
+	f.StringVar(&outDir, "out-dir", defaultOutDir, "output directory")
+	f.StringVar(&runID, "run-id", "", "override the record's run id")
+	f.StringVar(&captureMode, "capture-mode", "", "reference (default) or raw")
+	f.StringVar(&keyMode, "key-mode", "dev", "dev or prod (prod requires --private-key)")
+	f.StringVar(&privateKey, "private-key", "", "ed25519 private key file that signs the manifest")
+	f.StringVar(&evidenceMode, "context-evidence-mode", "best_effort", "best_effort or required")
+	return cmd
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func newRunInspectCmd(a *app) *cobra.Command {
+	var from string
+	cmd := &cobra.Command{
+		Use:   "inspect [run_id|path]",
+		Short: "List a runpack's steps",
+		Long:  "run inspect reads a runpack (checking its digests) and lists each intent with its tool, status and digests.",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			path, err := runpackArg(from, args)
+			if err != nil {
+				return err
+			}
+			rp, err := pack.Open(path)
+			if err != nil {
+				return err
+			}
+			res := pack.Inspect(rp, path)
+			text := kv("run_id", res.RunID, "path", path, "capture_mode", res.CaptureMode,
+				"intents", fmt.Sprint(res.IntentsTotal), "results", fmt.Sprint(res.ResultsTotal), "refs", fmt.Sprint(res.RefsTotal),
+				"signed", fmt.Sprint(res.Signed))
+			for _, e := range res.Entries {
+				status := e.Status
+				if status == "" {
+					status = "missing"
+				}
+				text = append(text, field{fmt.Sprintf("step.%d", e.Index), fmt.Sprintf("intent=%s tool=%s status=%s", e.IntentID, e.ToolName, status)})
+			}
+			text = append(text, field{"ticket_footer", res.TicketFooter})
+			a.emit(res, text)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "run id or runpack path")
+	return cmd
+}
+
+func newRunReceiptCmd(a *app) *cobra.Command {
+	var from string
+	cmd := &cobra.Command{
+		Use:   "receipt [run_id|path]",
+		Short: "Print the ticket footer of a runpack",
+		Long: `run receipt prints the ticket footer for a runpack, the one line to paste into
+an incident ticket or PR: GAIT run_id=… manifest=sha256:… verify="gait verify …".`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			path, err := runpackArg(from, args)
+			if err != nil {
+				return err
+			}
+			rp, err := pack.Open(path)
+			if err != nil {
+				return err
+			}
+			footer := pack.TicketFooter(rp.Manifest.RunID, rp.Manifest.ManifestDigest)
+			if a.json {
+				a.writeJSON(struct {
+					OK             bool   `json:"ok"`
+					RunID          string `json:"run_id"`
+					ManifestDigest string `json:"manifest_digest"`
+					TicketFooter   string `json:"ticket_footer"`
+				}{true, rp.Manifest.RunID, rp.Manifest.ManifestDigest, footer})
+				return nil
+			}
+			fmt.Fprintln(a.out, footer)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "run id or runpack path")
+	return cmd
+}
+
+func newRunReplayCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "replay <run_id|path>",
+		Short: "Replay a runpack with stubbed tools",
+		Long: `run replay answers every intent of a runpack with its recorded result, in
+order, without running any real tool (stub mode). It exits 2 when an intent has
+no recorded result to answer with.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			path := pack.Resolve(args[0], defaultOutDir)
+			rp, err := pack.Open(path)
+			if err != nil {
+				return err
+			}
+			res := pack.Replay(rp)
+			text := kv("run_id", res.RunID, "mode", res.Mode, "steps", fmt.Sprint(len(res.Steps)))
+			for _, s := range res.Steps {
+				text = append(text, field{fmt.Sprintf("step.%d", s.Index), fmt.Sprintf("tool=%s execution=%s status=%s", s.ToolName, s.Execution, s.Status)})
+			}
+			if len(res.MissingResults) > 0 {
+				text = append(text, field{"missing_results", strings.Join(res.MissingResults, ",")})
+			}
+			a.emit(res, text)
+			if res.ExitCode != 0 {
+				return silent(exitcode.Code(res.ExitCode))
+			}
+			return nil
+		},
+	}
+	return cmd
+}
+
+func newRunDiffCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "diff <left> <right>",
+		Short: "Compare two runs by behaviour",
+		Long: `run diff compares two runpacks step by step: tool names, argument and result
+digests, statuses and reference receipts. Run ids and timestamps do not count.
+It prints a unified diff and exits 2 when the runs differ, 0 when they match.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			lp, rp := pack.Resolve(args[0], defaultOutDir), pack.Resolve(args[1], defaultOutDir)
+			left, err := pack.Open(lp)
+			if err != nil {
+				return err
+			}
+			right, err := pack.Open(rp)
+			if err != nil {
+				return err
+			}
+			res := pack.Diff(left, right, lp, rp)
+			if a.json {
+				a.writeJSON(res)
+			} else {
+				fmt.Fprintf(a.out, "same=%t\nintents_changed=%t\nresults_changed=%t\nrefs_changed=%t\n",
+					res.Same, res.Summary.IntentsChanged, res.Summary.ResultsChanged, res.Summary.RefsChanged)
+				fmt.Fprint(a.out, res.Unified)
+			}
+			if !res.Same {
+				return silent(exitcode.VerifyFailed)
+			}
+			return nil
+		},
+	}
+	return cmd
+}

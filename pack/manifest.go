@@ -1,0 +1,152 @@
+package pack
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"github.com/gait-dev/gait/internal/digest"
+	"github.com/gait-dev/gait/internal/jcs"
+	"github.com/gait-dev/gait/internal/keys"
+)
+
+// ComputeDigest returns the manifest digest: SHA-256 of the canonical
+// manifest with manifest_digest empty and no signatures.
+func (m Manifest) ComputeDigest() (string, error) {
+	m.ManifestDigest = ""
+	m.Signatures = nil
+	return manifestHash(m)
+}
+
+// signedDigest is what a signature covers: the canonical manifest with its
+// digest filled in and without signatures.
+func (m Manifest) signedDigest() (string, error) {
+	m.Signatures = nil
+	return manifestHash(m)
+}
+
+func manifestHash(m Manifest) (string, error) {
+	b, err := jcs.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	return digest.Bytes(b), nil
+}
+
+// Sign sets the manifest digest and appends an ed25519 signature.
+func (m *Manifest) Sign(priv ed25519.PrivateKey) error {
+	d, err := m.ComputeDigest()
+	if err != nil {
+		return err
+	}
+	m.ManifestDigest = d
+	sd, err := m.signedDigest()
+	if err != nil {
+		return err
+	}
+	raw, _ := digest.Decode(sd)
+	m.Signatures = append(m.Signatures, Signature{
+		Alg:          "ed25519",
+		KeyID:        keys.ID(priv.Public().(ed25519.PublicKey)),
+		Sig:          base64.StdEncoding.EncodeToString(ed25519.Sign(priv, raw)),
+		SignedDigest: sd,
+	})
+	return nil
+}
+
+// Signature states reported by verification.
+const (
+	SignatureMissing  = "missing"
+	SignatureVerified = "verified"
+	SignatureUnknown  = "unverified" // signed, but no public key was given
+)
+
+// checkSignatures verifies every signature made by pub. It returns the
+// signature status and an error naming the first bad signature.
+func (m Manifest) checkSignatures(pub ed25519.PublicKey) (string, error) {
+	if len(m.Signatures) == 0 {
+		return SignatureMissing, nil
+	}
+	sd, err := m.signedDigest()
+	if err != nil {
+		return "", err
+	}
+	if pub == nil {
+		return SignatureUnknown, nil
+	}
+	id := keys.ID(pub)
+	matched := false
+	for i, s := range m.Signatures {
+		if s.KeyID != id {
+			continue
+		}
+		matched = true
+		if s.Alg != "ed25519" {
+			return "", fmt.Errorf("signature %d: algorithm %q is not ed25519", i, s.Alg)
+		}
+		if s.SignedDigest != "" && s.SignedDigest != sd {
+			return "", fmt.Errorf("signature %d: signed_digest does not match the manifest", i)
+		}
+		sig, err := base64.StdEncoding.DecodeString(s.Sig)
+		if err != nil {
+			return "", fmt.Errorf("signature %d: sig is not base64", i)
+		}
+		raw, _ := digest.Decode(sd)
+		if !ed25519.Verify(pub, raw, sig) {
+			return "", fmt.Errorf("signature %d by key %s does not verify", i, id)
+		}
+	}
+	if !matched {
+		return "", errors.New("no signature was made by the given public key " + id)
+	}
+	return SignatureVerified, nil
+}
+
+// checkFiles compares the manifest's declared files with the payload
+// digests actually found (name → sha256 hex), in one place for every reader.
+func (m Manifest) checkFiles(found map[string]string) error {
+	declared := make(map[string]bool, len(m.Files))
+	for _, f := range m.Files {
+		if declared[f.Path] {
+			return fmt.Errorf("%s: declared twice in the manifest", f.Path)
+		}
+		declared[f.Path] = true
+		got, ok := found[f.Path]
+		if !ok {
+			return fmt.Errorf("%s: declared in the manifest but missing from the archive", f.Path)
+		}
+		if got != f.SHA256 {
+			return fmt.Errorf("%s: sha256 %s does not match the manifest's %s", f.Path, got, f.SHA256)
+		}
+	}
+	for name := range found {
+		if !declared[name] {
+			return fmt.Errorf("%s: present in the archive but not declared in the manifest", name)
+		}
+	}
+	for _, want := range PayloadFiles {
+		if !declared[want] {
+			return fmt.Errorf("%s: required file is not declared in the manifest", want)
+		}
+	}
+	return nil
+}
+
+// checkHeader validates the manifest's own fields and digest.
+func (m Manifest) checkHeader() error {
+	if err := checkSchema(FileManifest, m.SchemaID, m.SchemaVersion, SchemaManifest); err != nil {
+		return err
+	}
+	if m.CaptureMode != CaptureReference && m.CaptureMode != CaptureRaw {
+		return fmt.Errorf("%s: capture_mode %q is not reference or raw", FileManifest, m.CaptureMode)
+	}
+	d, err := m.ComputeDigest()
+	if err != nil {
+		return err
+	}
+	if d != m.ManifestDigest {
+		return fmt.Errorf("%s: manifest_digest %s does not match the content (%s)", FileManifest, m.ManifestDigest, d)
+	}
+	return nil
+}

@@ -1,0 +1,255 @@
+package pack
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/internal/keys"
+	"github.com/gait-dev/gait/internal/safezip"
+)
+
+var corpus = filepath.Join("..", "..", "shared", "conformance", "gait-v1")
+
+func build(t testing.TB, rec *RunRecord, opts RecordOptions) []byte {
+	t.Helper()
+	rp, err := Build(rec, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := rp.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func writeTemp(t testing.TB, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "runpack_x.zip")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The demo runpack is byte-identical to Gait v1's.
+func TestDemoMatchesCorpus(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join(corpus, "artifacts", "runpack_run_demo.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := build(t, DemoRecord(), RecordOptions{}); !bytes.Equal(got, want) {
+		t.Fatal("demo runpack differs from the conformance corpus")
+	}
+}
+
+// Recording the corpus run record gives the same payload and manifest digest
+// as Gait v1 (whose copy is additionally signed).
+func TestRecordMatchesCorpus(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(corpus, "inputs", "run_record.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := ParseRunRecord("run_record.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := Build(rec, RecordOptions{ContextEvidenceMode: "best_effort"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := Open(filepath.Join(corpus, "artifacts", "signed", "runpack_run_legacy_fixture.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rp.Manifest.ManifestDigest != signed.Manifest.ManifestDigest {
+		t.Fatalf("manifest digest %s, corpus %s", rp.Manifest.ManifestDigest, signed.Manifest.ManifestDigest)
+	}
+	for _, name := range PayloadFiles {
+		if !bytes.Equal(rp.File(name), signed.File(name)) {
+			t.Errorf("%s differs from the corpus", name)
+		}
+	}
+}
+
+func TestVerifyCorpus(t *testing.T) {
+	pub, err := keys.LoadPublic(filepath.Join(corpus, "artifacts", "signed", "gait_public.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path       string
+		opts       VerifyOptions
+		wantStatus string
+	}{
+		{"artifacts/runpack_run_demo.zip", VerifyOptions{}, SignatureMissing},
+		{"artifacts/regress/fixtures/run_demo/runpack.zip", VerifyOptions{}, SignatureMissing},
+		{"artifacts/sessions/gait-out/runpack_sess_cp_0001.zip", VerifyOptions{}, SignatureMissing},
+		{"artifacts/sessions/gait-out/runpack_sess_cp_0002.zip", VerifyOptions{}, SignatureMissing},
+		{"artifacts/signed/runpack_run_legacy_fixture.zip", VerifyOptions{PublicKey: pub, RequireSignature: true}, SignatureVerified},
+		{"artifacts/signed/runpack_run_legacy_fixture.zip", VerifyOptions{}, SignatureUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			p := filepath.Join(corpus, tt.path)
+			res, err := Verify(p, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.OK || res.SignatureStatus != tt.wantStatus || res.FilesChecked != 4 {
+				t.Fatalf("result %+v", res)
+			}
+			rp, err := Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep := Replay(rp); len(rep.Steps) != len(rp.Intents) {
+				t.Fatalf("replay %+v", rep)
+			}
+			if d := Diff(rp, rp, "a", "b"); !d.Same {
+				t.Fatalf("self diff %+v", d)
+			}
+		})
+	}
+	if _, err := Verify(filepath.Join(corpus, "artifacts/runpack_run_demo.zip"), VerifyOptions{RequireSignature: true}); exitcode.Of(err) != exitcode.VerifyFailed {
+		t.Fatalf("unsigned with --require-signature: %v", err)
+	}
+}
+
+func TestSignAndVerify(t *testing.T) {
+	pair, _ := keys.Generate()
+	other, _ := keys.Generate()
+	p := writeTemp(t, build(t, DemoRecord(), RecordOptions{PrivateKey: pair.Private}))
+	if res, err := Verify(p, VerifyOptions{PublicKey: pair.Public, RequireSignature: true}); err != nil || res.SignatureKeyID != keys.ID(pair.Public) {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if _, err := Verify(p, VerifyOptions{PublicKey: other.Public}); exitcode.Of(err) != exitcode.VerifyFailed {
+		t.Fatalf("wrong key accepted: %v", err)
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	a := build(t, DemoRecord(), RecordOptions{RunID: "run_again"})
+	b := build(t, DemoRecord(), RecordOptions{RunID: "run_again"})
+	if !bytes.Equal(a, b) {
+		t.Fatal("same input gave different bytes")
+	}
+}
+
+// Any single changed byte makes verify fail, naming what broke.
+func TestVerifyDetectsEveryByteFlip(t *testing.T) {
+	data := build(t, DemoRecord(), RecordOptions{})
+	dir := t.TempDir()
+	p := filepath.Join(dir, "runpack.zip")
+	for i := range data {
+		mut := bytes.Clone(data)
+		mut[i] ^= 0x01
+		if err := os.WriteFile(p, mut, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Verify(p, VerifyOptions{})
+		code := exitcode.Of(err)
+		if code != exitcode.VerifyFailed && code != exitcode.InvalidInput {
+			t.Fatalf("flip at %d: exit %v, %+v", i, code, res)
+		}
+		if res.Problem == "" {
+			t.Fatalf("flip at %d: no problem reported", i)
+		}
+	}
+}
+
+func TestVerifyEntrySetChanges(t *testing.T) {
+	rp, _ := Build(DemoRecord(), RecordOptions{})
+	files := func(edit func(map[string][]byte)) []byte {
+		m := map[string][]byte{}
+		for k, v := range rp.files {
+			m[k] = v
+		}
+		edit(m)
+		var list []safezip.File
+		for k, v := range m {
+			list = append(list, safezip.File{Name: k, Data: v})
+		}
+		b, err := safezip.Bytes(list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"removed", files(func(m map[string][]byte) { delete(m, FileRefs) }), "refs.json: declared in the manifest but missing"},
+		{"added", files(func(m map[string][]byte) { m["extra.txt"] = []byte("x") }), "extra.txt: present in the archive but not declared"},
+		{"changed", files(func(m map[string][]byte) { m[FileIntents] = append(m[FileIntents], '\n') }), "intents.jsonl: sha256"},
+		{"manifest major", files(func(m map[string][]byte) {
+			m[FileManifest] = bytes.Replace(m[FileManifest], []byte(`"schema_version":"1.0.0"`), []byte(`"schema_version":"2.0.0"`), 1)
+		}), "unknown major version"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Verify(writeTemp(t, tt.data), VerifyOptions{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestBuildRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*RunRecord)
+	}{
+		{"bad run id", func(r *RunRecord) { r.Run.RunID = "demo" }},
+		{"no created_at", func(r *RunRecord) { r.Run.CreatedAt = "" }},
+		{"duplicate intent", func(r *RunRecord) { r.Intents[1].IntentID = r.Intents[0].IntentID }},
+		{"bad status", func(r *RunRecord) { r.Results[0].Status = "maybe" }},
+		{"args not object", func(r *RunRecord) { r.Intents[0].Args = []byte(`[1]`) }},
+		{"major version", func(r *RunRecord) { r.Intents[0].SchemaVersion = "2.0.0" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := DemoRecord()
+			tt.edit(rec)
+			if _, err := Build(rec, RecordOptions{}); exitcode.Of(err) != exitcode.InvalidInput {
+				t.Fatalf("err = %v, want invalid input", err)
+			}
+		})
+	}
+}
+
+func FuzzParseRunRecord(f *testing.F) {
+	if data, err := os.ReadFile(filepath.Join(corpus, "inputs", "run_record.json")); err == nil {
+		f.Add(data)
+	}
+	f.Add([]byte(`{"run":{"run_id":"run_x","created_at":"2026-01-01T00:00:00Z"},"intents":[{"intent_id":"i","tool_name":"t","args":{"a":1}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rec, err := ParseRunRecord("fuzz.json", data)
+		if err != nil {
+			return
+		}
+		rp, err := Build(rec, RecordOptions{})
+		if err != nil {
+			return
+		}
+		// Property: a built runpack reads back with the same manifest digest.
+		var buf bytes.Buffer
+		if err := rp.Write(&buf); err != nil {
+			t.Fatal(err)
+		}
+		back, err := OpenBytes("fuzz.zip", buf.Bytes())
+		if err != nil {
+			t.Fatalf("built runpack does not read back: %v", err)
+		}
+		if back.Manifest.ManifestDigest != rp.Manifest.ManifestDigest {
+			t.Fatal("digest changed on read back")
+		}
+	})
+}

@@ -1,0 +1,306 @@
+package pack
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+
+	"github.com/gait-dev/gait/internal/atomicfile"
+	"github.com/gait-dev/gait/internal/digest"
+	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/internal/jcs"
+	"github.com/gait-dev/gait/internal/safezip"
+)
+
+// RunRecord is the input of `gait run record`: a run, its intents, results
+// and reference receipts as one JSON document.
+type RunRecord struct {
+	Run         Run      `json:"run"`
+	Intents     []Intent `json:"intents"`
+	Results     []Result `json:"results"`
+	Refs        Refs     `json:"refs"`
+	CaptureMode string   `json:"capture_mode,omitempty"`
+}
+
+// RecordOptions adjust how a record becomes a runpack.
+type RecordOptions struct {
+	RunID       string             // overrides the record's run id when set
+	CaptureMode string             // overrides the record's capture mode when set
+	PrivateKey  ed25519.PrivateKey // signs the manifest when set
+	// ContextEvidenceMode is stamped into refs.json when the record has none
+	// (best_effort or required); empty leaves it out.
+	ContextEvidenceMode string
+}
+
+var runIDPattern = regexp.MustCompile(`^run_[A-Za-z0-9_-]+$`)
+
+// ValidRunID reports whether id is a valid run id (run_ followed by letters,
+// digits, '_' or '-').
+func ValidRunID(id string) bool { return runIDPattern.MatchString(id) }
+
+// ParseRunRecord decodes a run record. name is used in error messages.
+func ParseRunRecord(name string, data []byte) (*RunRecord, error) {
+	var rec RunRecord
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&rec); err != nil {
+		return nil, exitcode.Invalidf("%s: not a valid run record: %v; see docs/formats.md for the run record shape", name, err)
+	}
+	if dec.More() {
+		return nil, exitcode.Invalidf("%s: trailing data after the run record; pass one JSON object", name)
+	}
+	return &rec, nil
+}
+
+// Runpack is an in-memory runpack: its parsed documents and the exact
+// payload bytes they came from.
+type Runpack struct {
+	Manifest Manifest
+	Run      Run
+	Intents  []Intent
+	Results  []Result
+	Refs     Refs
+	files    map[string][]byte
+}
+
+// Build normalizes a run record into a runpack: it fills schema fields,
+// computes missing digests, checks ids, encodes every file canonically and
+// writes (and optionally signs) the manifest.
+func Build(rec *RunRecord, opts RecordOptions) (*Runpack, error) {
+	rp := &Runpack{Run: rec.Run, Intents: rec.Intents, Results: rec.Results, Refs: rec.Refs}
+	runID := rp.Run.RunID
+	if opts.RunID != "" {
+		runID = opts.RunID
+	}
+	if !ValidRunID(runID) {
+		return nil, exitcode.Invalidf("run id %q is invalid; use run_ followed by letters, digits, '_' or '-' (pass --run-id)", runID)
+	}
+	mode := rec.CaptureMode
+	if opts.CaptureMode != "" {
+		mode = opts.CaptureMode
+	}
+	if mode == "" {
+		mode = CaptureReference
+	}
+	if mode != CaptureReference && mode != CaptureRaw {
+		return nil, exitcode.Invalidf("capture mode %q is not reference or raw; pass --capture-mode reference|raw", mode)
+	}
+	if rp.Run.CreatedAt == "" {
+		return nil, exitcode.Invalidf("run.created_at is missing; runpacks carry the run's own time, never the clock")
+	}
+	pv := rp.Run.ProducerVersion
+	fill := func(h *Header, schema string) {
+		h.RunID = runID
+		h.SchemaID = schema
+		if h.SchemaVersion == "" {
+			h.SchemaVersion = SchemaVersion
+		}
+		if h.CreatedAt == "" {
+			h.CreatedAt = rp.Run.CreatedAt
+		}
+		if h.ProducerVersion == "" {
+			h.ProducerVersion = pv
+		}
+	}
+	var err error
+	h := header{&rp.Run.CreatedAt, &rp.Run.ProducerVersion, &rp.Run.RunID, &rp.Run.SchemaID, &rp.Run.SchemaVersion}
+	if err = h.fill(fill, SchemaRun); err != nil {
+		return nil, exitcode.Invalidf("run: %v", err)
+	}
+	seen := make(map[string]bool, len(rp.Intents))
+	for i := range rp.Intents {
+		in := &rp.Intents[i]
+		if in.IntentID == "" || in.ToolName == "" {
+			return nil, exitcode.Invalidf("intents[%d]: intent_id and tool_name are required", i)
+		}
+		if seen[in.IntentID] {
+			return nil, exitcode.Invalidf("intents[%d]: duplicate intent_id %q", i, in.IntentID)
+		}
+		seen[in.IntentID] = true
+		h := header{&in.CreatedAt, &in.ProducerVersion, &in.RunID, &in.SchemaID, &in.SchemaVersion}
+		if err = h.fill(fill, SchemaIntent); err != nil {
+			return nil, exitcode.Invalidf("intents[%d]: %v", i, err)
+		}
+		if in.Args, in.ArgsDigest, err = canonicalPayload(in.Args, in.ArgsDigest); err != nil {
+			return nil, exitcode.Invalidf("intents[%d] (%s): args: %v", i, in.IntentID, err)
+		}
+	}
+	for i := range rp.Results {
+		r := &rp.Results[i]
+		if r.IntentID == "" {
+			return nil, exitcode.Invalidf("results[%d]: intent_id is required", i)
+		}
+		if r.Status != "ok" && r.Status != "error" {
+			return nil, exitcode.Invalidf("results[%d] (%s): status %q is not ok or error", i, r.IntentID, r.Status)
+		}
+		h := header{&r.CreatedAt, &r.ProducerVersion, &r.RunID, &r.SchemaID, &r.SchemaVersion}
+		if err = h.fill(fill, SchemaResult); err != nil {
+			return nil, exitcode.Invalidf("results[%d]: %v", i, err)
+		}
+		if r.Result, r.ResultDigest, err = canonicalPayload(r.Result, r.ResultDigest); err != nil {
+			return nil, exitcode.Invalidf("results[%d] (%s): result: %v", i, r.IntentID, err)
+		}
+	}
+	hr := header{&rp.Refs.CreatedAt, &rp.Refs.ProducerVersion, &rp.Refs.RunID, &rp.Refs.SchemaID, &rp.Refs.SchemaVersion}
+	if err = hr.fill(fill, SchemaRefs); err != nil {
+		return nil, exitcode.Invalidf("refs: %v", err)
+	}
+	if rp.Refs.ContextEvidenceMode == "" {
+		rp.Refs.ContextEvidenceMode = opts.ContextEvidenceMode
+	}
+	if rp.Refs.Receipts == nil {
+		rp.Refs.Receipts = []json.RawMessage{}
+	}
+	for i, raw := range rp.Refs.Receipts {
+		if rp.Refs.Receipts[i], err = normalizeReceipt(raw); err != nil {
+			return nil, exitcode.Invalidf("refs.receipts[%d]: %v", i, err)
+		}
+	}
+	rp.Refs.ContextRefCount = len(rp.Refs.Receipts)
+	if err := rp.encode(mode, opts.PrivateKey); err != nil {
+		return nil, err
+	}
+	return rp, nil
+}
+
+// header points at a document's common fields so one function fills them.
+type header struct{ createdAt, producerVersion, runID, schemaID, schemaVersion *string }
+
+func (h header) fill(fill func(*Header, string), schema string) error {
+	v := Header{*h.createdAt, *h.producerVersion, *h.runID, *h.schemaID, *h.schemaVersion}
+	if v.SchemaID != "" && v.SchemaID != schema {
+		return fmt.Errorf("schema_id %q, want %q", v.SchemaID, schema)
+	}
+	fill(&v, schema)
+	if err := checkSchema("", v.SchemaID, v.SchemaVersion, schema); err != nil {
+		return fmt.Errorf("schema_version %q has an unknown major version", v.SchemaVersion)
+	}
+	*h.createdAt, *h.producerVersion, *h.runID, *h.schemaID, *h.schemaVersion = v.CreatedAt, v.ProducerVersion, v.RunID, v.SchemaID, v.SchemaVersion
+	return nil
+}
+
+// canonicalPayload canonicalizes a raw args/result object and computes its
+// digest when none was recorded. A recorded digest is kept as evidence.
+func canonicalPayload(raw json.RawMessage, recorded string) (json.RawMessage, string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		if recorded == "" {
+			return nil, "", fmt.Errorf("neither a value nor a digest was recorded")
+		}
+		if !digest.Valid(recorded) {
+			return nil, "", fmt.Errorf("digest %q is not hex sha256", recorded)
+		}
+		return nil, recorded, nil
+	}
+	if raw[0] != '{' {
+		return nil, "", fmt.Errorf("must be a JSON object")
+	}
+	c, err := jcs.Canonicalize(raw)
+	if err != nil {
+		return nil, "", err
+	}
+	if recorded == "" {
+		recorded = digest.Bytes(c)
+	} else if !digest.Valid(recorded) {
+		return nil, "", fmt.Errorf("digest %q is not hex sha256", recorded)
+	}
+	return c, recorded, nil
+}
+
+func normalizeReceipt(raw json.RawMessage) (json.RawMessage, error) {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	for _, k := range []string{"ref_id", "source_type", "source_locator", "query_digest", "content_digest", "retrieved_at", "redaction_mode"} {
+		if _, ok := m[k]; !ok {
+			return nil, fmt.Errorf("%s is required", k)
+		}
+	}
+	if _, ok := m["immutability"]; !ok {
+		m["immutability"] = "unknown"
+	}
+	return jcs.Marshal(m)
+}
+
+// encode writes every payload file canonically and builds the manifest.
+func (rp *Runpack) encode(mode string, priv ed25519.PrivateKey) error {
+	files := make(map[string][]byte, 5)
+	var err error
+	if files[FileRun], err = jcs.Marshal(rp.Run); err != nil {
+		return err
+	}
+	if files[FileRefs], err = jcs.Marshal(rp.Refs); err != nil {
+		return err
+	}
+	if files[FileIntents], err = encodeLines(rp.Intents); err != nil {
+		return err
+	}
+	if files[FileResults], err = encodeLines(rp.Results); err != nil {
+		return err
+	}
+	m := Manifest{
+		CaptureMode:     mode,
+		CreatedAt:       rp.Run.CreatedAt,
+		ProducerVersion: rp.Run.ProducerVersion,
+		RunID:           rp.Run.RunID,
+		SchemaID:        SchemaManifest,
+		SchemaVersion:   SchemaVersion,
+	}
+	for _, name := range PayloadFiles {
+		m.Files = append(m.Files, FileDigest{Path: name, SHA256: digest.Bytes(files[name])})
+	}
+	if m.ManifestDigest, err = m.ComputeDigest(); err != nil {
+		return err
+	}
+	if priv != nil {
+		if err := m.Sign(priv); err != nil {
+			return err
+		}
+	}
+	if files[FileManifest], err = jcs.Marshal(m); err != nil {
+		return err
+	}
+	rp.Manifest = m
+	rp.files = files
+	return nil
+}
+
+func encodeLines[T any](items []T) ([]byte, error) {
+	var buf bytes.Buffer
+	for i := range items {
+		line, err := jcs.MarshalSorted(&items[i])
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(line)
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes(), nil
+}
+
+// Write writes the runpack's canonical zip bytes to w.
+func (rp *Runpack) Write(w io.Writer) error {
+	list := make([]safezip.File, 0, len(rp.files))
+	for name, data := range rp.files {
+		list = append(list, safezip.File{Name: name, Data: data})
+	}
+	return safezip.Write(w, list)
+}
+
+// WriteFile atomically writes the runpack to path.
+func (rp *Runpack) WriteFile(path string) error {
+	return atomicfile.Write(path, 0o644, rp.Write)
+}
+
+// DefaultPath is where a run id's runpack lives under an output directory.
+func DefaultPath(outDir, runID string) string {
+	return filepath.Join(outDir, "runpack_"+runID+".zip")
+}
+
+// TicketFooter is the one-line receipt pasted into tickets and PR comments.
+func TicketFooter(runID, manifestDigest string) string {
+	return fmt.Sprintf("GAIT run_id=%s manifest=sha256:%s verify=%q", runID, manifestDigest, "gait verify "+runID)
+}
