@@ -302,5 +302,11 @@ func DefaultPath(outDir, runID string) string {
 
 // TicketFooter is the one-line receipt pasted into tickets and PR comments.
 func TicketFooter(runID, manifestDigest string) string {
-	return fmt.Sprintf("GAIT run_id=%s manifest=sha256:%s verify=%q", runID, manifestDigest, "gait verify "+runID)
+	return TicketFooterAt(runID, manifestDigest, runID)
+}
+
+// TicketFooterAt is TicketFooter whose verify command names verifyArg (a
+// path, when the runpack does not live in ./gait-out).
+func TicketFooterAt(runID, manifestDigest, verifyArg string) string {
+	return fmt.Sprintf("GAIT run_id=%s manifest=sha256:%s verify=%q", runID, manifestDigest, "gait verify "+verifyArg)
 }

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gait-dev/gait/internal/atomicfile"
+	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/regress"
+	"github.com/gait-dev/gait/report"
+)
+
+func init() {
+	register(func(root *cobra.Command, a *app) {
+		cmd := &cobra.Command{
+			Use:   "regress",
+			Short: "Turn runs into CI regression fixtures and grade them",
+			Long: `regress is the CI harness: bootstrap/init/add turn a runpack into a fixture
+under fixtures/<name>/ listed in gait.yaml; run replays every fixture with
+stubbed tools, grades it, and exits 5 when any fixture regressed.`,
+		}
+		cmd.AddCommand(newRegressInitCmd(a, "init"), newRegressInitCmd(a, "add"), newRegressBootstrapCmd(a), newRegressRunCmd(a))
+		root.AddCommand(cmd)
+	})
+}
+
+type regressRunFlags struct {
+	config, output, junit string
+	fixtures              []string
+	parallel              int
+}
+
+func (f *regressRunFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.config, "config", regress.DefaultConfig, "regress config")
+	cmd.Flags().StringVar(&f.output, "output", "regress_result.json", "result document to write")
+	cmd.Flags().StringVar(&f.junit, "junit", "", "also write a JUnit XML report here")
+	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "fixtures graded at once (default: number of CPUs)")
+}
+
+type initFlags struct {
+	from, name, policy, config string
+}
+
+func (f *initFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.from, "from", "", "run id or runpack path to turn into a fixture")
+	cmd.Flags().StringVar(&f.name, "name", "", "fixture name (default: the run id)")
+	cmd.Flags().StringVar(&f.policy, "policy", "", "policy file whose verdicts the fixture pins")
+	cmd.Flags().StringVar(&f.config, "config", regress.DefaultConfig, "regress config to create or extend")
+}
+
+func (f *initFlags) options(a *app) (regress.InitOptions, error) {
+	if f.from == "" {
+		return regress.InitOptions{}, exitcode.Invalidf("no source run given; pass --from <run_id|runpack.zip>")
+	}
+	return regress.InitOptions{
+		From: f.from, Name: f.name, Policy: f.policy, ConfigPath: f.config, OutDir: defaultOutDir,
+		Evaluator: a.policyEvaluator(), ResolveSource: a.sourceResolver(),
+	}, nil
+}
+
+func initText(res regress.InitResult) []field {
+	return kv("fixture", res.FixtureName, "fixture_dir", res.FixtureDir, "run_id", res.RunID,
+		"runpack", res.RunpackPath, "config", res.ConfigPath, "changed", fmt.Sprint(res.Changed),
+		"next", "gait regress run --config "+res.ConfigPath+" --junit gait-out/junit.xml")
+}
+
+func newRegressInitCmd(a *app, verb string) *cobra.Command {
+	var f initFlags
+	short := "Create a fixture from a run and start gait.yaml"
+	if verb == "add" {
+		short = "Add a fixture from a run to gait.yaml"
+	}
+	cmd := &cobra.Command{
+		Use:   verb + " --from <run_id|runpack.zip>",
+		Short: short,
+		Long: `regress ` + verb + ` verifies the source runpack, copies it to
+fixtures/<name>/runpack.zip, writes fixtures/<name>/fixture.json with the tool
+sequence, replay exit code, result digests and gate verdicts observed now
+(verdicts under --policy when given), and lists the fixture in gait.yaml,
+creating it when needed. Adding the same runpack again changes nothing.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			opts, err := f.options(a)
+			if err != nil {
+				return err
+			}
+			res, err := regress.Init(opts)
+			if err != nil {
+				return err
+			}
+			a.emit(res, initText(res))
+			return nil
+		},
+	}
+	f.add(cmd)
+	return cmd
+}
+
+func newRegressBootstrapCmd(a *app) *cobra.Command {
+	var f initFlags
+	var rf regressRunFlags
+	cmd := &cobra.Command{
+		Use:   "bootstrap --from <run_id|runpack.zip>",
+		Short: "Create a fixture from a run and grade it (init + run)",
+		Long: `regress bootstrap turns an incident's run into a CI regression in one step:
+it does what "regress init" does, then "regress run" on the config. Exit 0 when
+every fixture passes, 5 when any fails.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			opts, err := f.options(a)
+			if err != nil {
+				return err
+			}
+			res, err := regress.Init(opts)
+			if err != nil {
+				return err
+			}
+			rf.config = f.config
+			if !a.json {
+				a.emit(nil, initText(res)[:len(initText(res))-1])
+			}
+			return a.runRegress(rf)
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVar(&rf.output, "output", "regress_result.json", "result document to write")
+	cmd.Flags().StringVar(&rf.junit, "junit", "", "also write a JUnit XML report here")
+	return cmd
+}
+
+func newRegressRunCmd(a *app) *cobra.Command {
+	var rf regressRunFlags
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Replay and grade every fixture",
+		Long: `regress run replays every fixture in the config with stubbed tools (no real
+tool runs) and grades it: schema, integrity, trajectory (tool sequence),
+results (replayed result digests), exit_code and verdicts (gate verdicts under
+the fixture's policy). It writes the result document (--output) and, with
+--junit, a JUnit report. Output is byte-identical for identical inputs.
+Exit 0 when all pass, 5 when any fixture fails, 6 on a bad config.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return a.runRegress(rf)
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().StringSliceVar(&rf.fixtures, "fixture", nil, "grade only these fixtures (repeatable)")
+	return cmd
+}
+
+// regressSummary is what `regress run --json` prints.
+type regressSummary struct {
+	OK       bool                    `json:"ok"`
+	Status   string                  `json:"status"`
+	Total    int                     `json:"total"`
+	Passed   int                     `json:"passed"`
+	Failed   int                     `json:"failed"`
+	Output   string                  `json:"output"`
+	JUnit    string                  `json:"junit,omitempty"`
+	Fixtures []regress.FixtureResult `json:"fixtures"`
+}
+
+func (a *app) runRegress(rf regressRunFlags) error {
+	rep, err := regress.Run(rf.config, regress.RunOptions{
+		Fixtures: rf.fixtures, Parallel: rf.parallel, Evaluator: a.policyEvaluator(), ProducerVersion: producerVersion(),
+	})
+	if err != nil {
+		return err
+	}
+	if err := writeRegressOutputs(rep, rf.output, rf.junit); err != nil {
+		return err
+	}
+	if a.json {
+		a.writeJSON(regressSummary{OK: rep.Failed == 0, Status: rep.Status, Total: rep.Total, Passed: rep.Passed,
+			Failed: rep.Failed, Output: rf.output, JUnit: rf.junit, Fixtures: rep.Fixtures})
+	} else {
+		var buf bytes.Buffer
+		_ = report.Text(&buf, rep)
+		fmt.Fprint(a.out, buf.String())
+		fmt.Fprintf(a.out, "output=%s\n", rf.output)
+		if rf.junit != "" {
+			fmt.Fprintf(a.out, "junit=%s\n", rf.junit)
+		}
+	}
+	if rep.Failed > 0 {
+		return silent(exitcode.RegressFailed)
+	}
+	return nil
+}
+
+// writeRegressOutputs writes the result document and, when asked, JUnit.
+func writeRegressOutputs(rep *regress.Report, output, junitPath string) error {
+	if output != "" {
+		if err := atomicfile.Write(output, 0o644, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			enc.SetEscapeHTML(false)
+			return enc.Encode(rep.Document())
+		}); err != nil {
+			return err
+		}
+	}
+	if junitPath != "" {
+		if err := atomicfile.Write(junitPath, 0o644, func(w io.Writer) error { return report.JUnit(w, rep) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// policyEvaluator is how regress re-evaluates intents under a policy.
+func (a *app) policyEvaluator() regress.PolicyEvaluator { return nil }
+
+// sourceResolver turns non-runpack sources (job packs, session chains) into runpack bytes.
+func (a *app) sourceResolver() func(string) ([]byte, bool, error) { return nil }

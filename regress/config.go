@@ -1,0 +1,127 @@
+// Package regress turns runpacks into CI regression fixtures and grades
+// them: gait.yaml lists fixtures; each fixture folder holds the runpack and
+// fixture.json with the behaviour observed when it was made; Run replays
+// every fixture with stubbed tools and reports which graders fail.
+package regress
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/gait-dev/gait/internal/atomicfile"
+	"github.com/gait-dev/gait/internal/exitcode"
+)
+
+// Schema ids of the regress documents.
+const (
+	SchemaConfig  = "gait.regress.config"
+	SchemaFixture = "gait.regress.fixture"
+	SchemaResult  = "gait.regress.result"
+	SchemaVersion = "1.0.0"
+)
+
+// DefaultConfig is the config file name, relative to the working directory.
+const DefaultConfig = "gait.yaml"
+
+// Config is gait.yaml.
+type Config struct {
+	SchemaID      string       `json:"schema_id" yaml:"schema_id"`
+	SchemaVersion string       `json:"schema_version" yaml:"schema_version"`
+	FixtureSet    string       `json:"fixture_set" yaml:"fixture_set"`
+	Fixtures      []FixtureRef `json:"fixtures" yaml:"fixtures"`
+}
+
+// FixtureRef is one fixture entry in gait.yaml. Runpack is relative to the
+// config file's directory.
+type FixtureRef struct {
+	Name    string `json:"name" yaml:"name"`
+	RunID   string `json:"run_id" yaml:"run_id"`
+	Runpack string `json:"runpack" yaml:"runpack"`
+}
+
+var fixtureNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// LoadConfig reads and checks a config. Every problem is bad input (exit 6)
+// naming the file and what to fix.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, exitcode.Invalidf("%s: no regress config; create one with `gait regress init --from <run_id|runpack.zip>`", path)
+		}
+		return nil, exitcode.Invalidf("%s: %v", path, err)
+	}
+	var cfg Config
+	// gait writes the config as JSON (which is YAML); read that fast and
+	// fall back to a YAML parser for hand-written files.
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' && json.Unmarshal(data, &cfg) == nil {
+		return &cfg, cfg.check(path)
+	}
+	cfg = Config{}
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		return nil, exitcode.Invalidf("%s: malformed config: %s; fix the YAML", path, oneLine(err.Error()))
+	}
+	return &cfg, cfg.check(path)
+}
+
+func (c *Config) check(path string) error {
+	if c.SchemaID != SchemaConfig {
+		return exitcode.Invalidf("%s: schema_id %q, want %q", path, c.SchemaID, SchemaConfig)
+	}
+	if major, _, _ := strings.Cut(c.SchemaVersion, "."); major != "1" {
+		return exitcode.Invalidf("%s: schema_version %q has an unknown major version (this gait reads 1.x)", path, c.SchemaVersion)
+	}
+	seen := map[string]bool{}
+	for i, f := range c.Fixtures {
+		switch {
+		case !fixtureNamePattern.MatchString(f.Name):
+			return exitcode.Invalidf("%s: fixtures[%d]: name %q is not a plain name (letters, digits, '_', '-', '.')", path, i, f.Name)
+		case seen[f.Name]:
+			return exitcode.Invalidf("%s: fixture name %q appears twice; names must be unique", path, f.Name)
+		case f.Runpack == "":
+			return exitcode.Invalidf("%s: fixture %q has no runpack path", path, f.Name)
+		case !localPath(f.Runpack):
+			return exitcode.Invalidf("%s: fixture %q: runpack path %q escapes the config directory; keep fixtures inside the repository", path, f.Name, f.Runpack)
+		}
+		seen[f.Name] = true
+	}
+	return nil
+}
+
+// localPath reports whether p is a relative path that stays inside its base.
+func localPath(p string) bool {
+	return !strings.Contains(p, `\`) && filepath.IsLocal(filepath.FromSlash(p))
+}
+
+// Save writes the config atomically as indented JSON (valid YAML, and the
+// layout Gait v1 writes).
+func (c *Config) Save(path string) error {
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// fixtureDir is where a fixture's folder sits for a config.
+func fixtureDir(configPath, runpackRel string) string {
+	return filepath.Join(filepath.Dir(configPath), filepath.Dir(filepath.FromSlash(runpackRel)))
+}
+
+func mustRel(base, target string) string {
+	rel, err := filepath.Rel(base, target)
+	if err != nil {
+		return target
+	}
+	return filepath.ToSlash(rel)
+}
+
