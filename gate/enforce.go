@@ -1,0 +1,207 @@
+package gate
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"slices"
+	"time"
+)
+
+// EnforceOptions carries the tokens presented with an intent and the
+// clock. Now is called once per Enforce; nil means time.Now.
+type EnforceOptions struct {
+	Now              func() time.Time
+	ApprovalTokens   []ApprovalToken
+	ApprovalKey      ed25519.PublicKey
+	DelegationTokens []DelegationToken
+	DelegationKey    ed25519.PublicKey
+	// Simulate reports what would happen without enforcing it: the final
+	// verdict is allow and SimulatedVerdict holds the real one.
+	Simulate bool
+}
+
+// TokenResult records the check of one presented token.
+type TokenResult struct {
+	TokenID   string `json:"token_id,omitempty"`
+	Identity  string `json:"identity,omitempty"`
+	Valid     bool   `json:"valid"`
+	ErrorCode string `json:"error_code,omitempty"`
+}
+
+// Outcome is the final gate answer for one intent: the policy decision
+// with approval and delegation tokens applied.
+type Outcome struct {
+	Verdict     Verdict  `json:"verdict"`
+	ReasonCodes []string `json:"reason_codes"`
+	Violations  []string `json:"violations"`
+	Decision    Decision `json:"-"`
+
+	IntentDigest string `json:"intent_digest"`
+	PolicyDigest string `json:"policy_digest"`
+
+	RequiredApprovals  int           `json:"required_approvals,omitempty"`
+	ValidApprovals     int           `json:"valid_approvals,omitempty"`
+	ApprovalRefs       []string      `json:"approval_refs,omitempty"`
+	Approvals          []TokenResult `json:"approvals,omitempty"`
+	DelegationRequired bool          `json:"delegation_required,omitempty"`
+	ValidDelegations   int           `json:"valid_delegations,omitempty"`
+	DelegationRef      string        `json:"delegation_ref,omitempty"`
+	Delegations        []TokenResult `json:"delegations,omitempty"`
+
+	Simulated            bool     `json:"simulated,omitempty"`
+	SimulatedVerdict     Verdict  `json:"simulated_verdict,omitempty"`
+	SimulatedReasonCodes []string `json:"simulated_reason_codes,omitempty"`
+}
+
+// ApprovalScope is the scope an approval token needs for an intent:
+// tool:<name>, plus phase:apply and destructive:apply for destructive
+// intents in the apply phase.
+func ApprovalScope(in *Intent) []string {
+	s := []string{"tool:" + in.ToolName}
+	if in.destructive && in.Context.Phase == "apply" {
+		s = append(s, "destructive:apply", "phase:apply")
+	}
+	slices.Sort(s)
+	return s
+}
+
+// Enforce evaluates in and applies the presented tokens:
+//
+//   - a rule with require_delegation needs a valid delegation token whose
+//     delegate is the requester and whose delegator is in the intent's
+//     chain; without one the verdict is block;
+//   - a require_approval verdict becomes allow only with at least
+//     min_approvals valid approval tokens (from distinct approvers when the
+//     rule asks) bound to this intent and policy digest.
+//
+// Invalid, expired, wrongly bound or wrongly signed tokens never allow;
+// each one's error code is added to the reason codes.
+func (p *Policy) Enforce(in *Intent, opts EnforceOptions) Outcome {
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	t := now().UTC()
+	d := p.Evaluate(in)
+	out := Outcome{Verdict: d.Verdict, Decision: d, IntentDigest: in.IntentDigest, PolicyDigest: p.digest}
+	reasons := slices.Clone(d.ReasonCodes)
+	violations := slices.Clone(d.Violations)
+
+	if d.RequireDelegation && out.Verdict != Block {
+		out.DelegationRequired = true
+		for _, tok := range opts.DelegationTokens {
+			err := VerifyDelegation(tok, opts.DelegationKey, delegationCheckFor(in, p.digest, t))
+			if err == nil && !delegatorInChain(in.Delegation, tok.DelegatorIdentity) {
+				err = tokenErr(CodeDelegationDelegator, "delegator %s is not in the intent's delegation chain", tok.DelegatorIdentity)
+			}
+			res := TokenResult{TokenID: tok.TokenID, Identity: tok.DelegatorIdentity, Valid: err == nil}
+			if err != nil {
+				res.ErrorCode = tokenCode(err, CodeDelegationInvalid)
+				reasons = append(reasons, res.ErrorCode)
+			} else {
+				out.ValidDelegations++
+				if out.DelegationRef == "" {
+					out.DelegationRef = tok.TokenID
+				}
+			}
+			out.Delegations = append(out.Delegations, res)
+		}
+		switch {
+		case out.ValidDelegations > 0:
+			reasons = append(reasons, CodeDelegationGranted)
+		case len(opts.DelegationTokens) == 0:
+			out.Verdict = Block
+			reasons = append(reasons, CodeDelegationMissing)
+			violations = append(violations, violationDelegationNot)
+		default:
+			out.Verdict = Block
+			reasons = append(reasons, CodeDelegationInsuff)
+			violations = append(violations, violationDelegationNot)
+		}
+	}
+
+	if out.Verdict == RequireApproval {
+		out.RequiredApprovals = max(d.MinApprovals, 1)
+		check := ApprovalCheck{IntentDigest: in.IntentDigest, PolicyDigest: p.digest, Scope: ApprovalScope(in), Targets: len(in.Targets), Ops: 1, Now: t}
+		var approvers []string
+		for _, tok := range opts.ApprovalTokens {
+			err := VerifyApproval(tok, opts.ApprovalKey, check)
+			res := TokenResult{TokenID: tok.TokenID, Identity: tok.ApproverIdentity, Valid: err == nil}
+			if err != nil {
+				res.ErrorCode = tokenCode(err, CodeApprovalInvalid)
+				reasons = append(reasons, res.ErrorCode)
+			} else {
+				out.ApprovalRefs = append(out.ApprovalRefs, tok.TokenID)
+				approvers = append(approvers, tok.ApproverIdentity)
+			}
+			out.Approvals = append(out.Approvals, res)
+		}
+		out.ValidApprovals = len(approvers)
+		if d.RequireDistinctApprovers {
+			slices.Sort(approvers)
+			approvers = slices.Compact(approvers)
+		}
+		switch {
+		case len(approvers) >= out.RequiredApprovals:
+			out.Verdict = Allow
+			reasons = append(reasons, CodeApprovalGranted)
+		case len(opts.ApprovalTokens) == 0:
+			reasons = append(reasons, CodeApprovalMissing)
+			violations = append(violations, violationApprovalNotGiven)
+		default:
+			reasons = append(reasons, CodeApprovalInsufficient)
+			if d.RequireDistinctApprovers && out.ValidApprovals >= out.RequiredApprovals {
+				reasons = append(reasons, CodeApprovalDistinct)
+			}
+			violations = append(violations, violationApprovalNotGiven)
+		}
+	}
+
+	out.ReasonCodes = mergeSorted(reasons)
+	out.Violations = mergeSorted(violations)
+	if opts.Simulate {
+		out.Simulated = true
+		out.SimulatedVerdict = out.Verdict
+		out.SimulatedReasonCodes = out.ReasonCodes
+		extra := []string{"simulate_mode_non_enforcing"}
+		if out.Verdict != Allow {
+			extra = append(extra, "simulated_"+string(out.Verdict))
+		}
+		out.ReasonCodes = mergeSorted(out.ReasonCodes, extra...)
+		out.Verdict = Allow
+	}
+	return out
+}
+
+func delegationCheckFor(in *Intent, policyDigest string, now time.Time) DelegationCheck {
+	c := DelegationCheck{Delegate: in.Context.Identity, IntentDigest: in.IntentDigest, PolicyDigest: policyDigest, Now: now}
+	if del := in.Delegation; del != nil {
+		c.Delegate = del.RequesterIdentity
+		if del.ScopeClass != "" {
+			c.Scope = []string{del.ScopeClass}
+		}
+	}
+	return c
+}
+
+// tokenCode extracts the TokenError code from err.
+func tokenCode(err error, fallback string) string {
+	if te, ok := errors.AsType[*TokenError](err); ok {
+		return te.Code
+	}
+	return fallback
+}
+
+// delegatorInChain reports whether a token's delegator appears in the
+// intent's chain (any delegator is accepted when the intent has no chain).
+func delegatorInChain(d *Delegation, delegator string) bool {
+	if d == nil || len(d.Chain) == 0 {
+		return true
+	}
+	for _, l := range d.Chain {
+		if l.DelegatorIdentity == delegator {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,221 @@
+package gate
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gait-dev/gait/internal/atomicfile"
+	"github.com/gait-dev/gait/internal/digest"
+	"github.com/gait-dev/gait/internal/keys"
+)
+
+// Trace is a gait.gate.trace record: which intent met which policy and
+// what the gate answered. It holds no wall-clock time (created_at is the
+// intent's), so the same inputs give the same bytes and signature.
+type Trace struct {
+	SchemaID         string           `json:"schema_id"`
+	SchemaVersion    string           `json:"schema_version"`
+	CreatedAt        string           `json:"created_at"`
+	ProducerVersion  string           `json:"producer_version"`
+	TraceID          string           `json:"trace_id"`
+	ToolName         string           `json:"tool_name"`
+	ArgsDigest       string           `json:"args_digest"`
+	IntentDigest     string           `json:"intent_digest"`
+	PolicyDigest     string           `json:"policy_digest"`
+	PolicyID         string           `json:"policy_id"`
+	PolicyVersion    string           `json:"policy_version"`
+	MatchedRuleIDs   []string         `json:"matched_rule_ids,omitempty"`
+	Verdict          Verdict          `json:"verdict"`
+	Violations       []string         `json:"violations,omitempty"`
+	ApprovalTokenRef string           `json:"approval_token_ref,omitempty"`
+	DelegationRef    *TraceDelegation `json:"delegation_ref,omitempty"`
+	SkillProvenance  *SkillProvenance `json:"skill_provenance,omitempty"`
+	Relationship     *Relationship    `json:"relationship,omitempty"`
+	Signature        *keys.Signature  `json:"signature,omitempty"`
+}
+
+// TraceDelegation summarizes the delegation used for a decision.
+type TraceDelegation struct {
+	DelegationTokenRef string   `json:"delegation_token_ref,omitempty"`
+	RequesterIdentity  string   `json:"requester_identity,omitempty"`
+	DelegationDepth    int      `json:"delegation_depth,omitempty"`
+	ScopeClass         string   `json:"scope_class,omitempty"`
+	ChainDigest        string   `json:"chain_digest,omitempty"`
+	ReasonCodes        []string `json:"reason_codes,omitempty"`
+}
+
+// Relationship links the trace to the agents, tool and policy involved.
+type Relationship struct {
+	EntityRefs       []EntityRef `json:"entity_refs,omitempty"`
+	PolicyRef        *PolicyRef  `json:"policy_ref,omitempty"`
+	AgentChain       []AgentLink `json:"agent_chain,omitempty"`
+	Edges            []Edge      `json:"edges,omitempty"`
+	RelatedEntityIDs []string    `json:"related_entity_ids,omitempty"`
+}
+
+// EntityRef names one entity.
+type EntityRef struct {
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+}
+
+// PolicyRef identifies the policy.
+type PolicyRef struct {
+	PolicyID       string   `json:"policy_id"`
+	PolicyVersion  string   `json:"policy_version"`
+	PolicyDigest   string   `json:"policy_digest"`
+	MatchedRuleIDs []string `json:"matched_rule_ids,omitempty"`
+}
+
+// AgentLink is one agent and its role.
+type AgentLink struct {
+	Identity string `json:"identity"`
+	Role     string `json:"role"`
+}
+
+// Edge is a directed relation between two entities.
+type Edge struct {
+	Kind string    `json:"kind"`
+	From EntityRef `json:"from"`
+	To   EntityRef `json:"to"`
+}
+
+// TraceID derives the deterministic trace id of an outcome.
+func TraceID(in *Intent, out Outcome) string {
+	return tokenID("trace", in.IntentDigest, out.PolicyDigest, string(out.Verdict), strings.Join(out.ApprovalRefs, ","), out.DelegationRef)
+}
+
+// BuildTrace builds the trace record for an outcome and signs it when priv
+// is not nil.
+func BuildTrace(in *Intent, out Outcome, priv ed25519.PrivateKey, producerVersion string) (Trace, error) {
+	created := in.CreatedAt
+	if created.IsZero() {
+		created = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	tr := Trace{
+		SchemaID: TraceSchemaID, SchemaVersion: SchemaVersion, CreatedAt: created.Format(time.RFC3339Nano),
+		ProducerVersion: producer(producerVersion), TraceID: TraceID(in, out), ToolName: in.ToolName,
+		ArgsDigest: in.ArgsDigest, IntentDigest: in.IntentDigest, PolicyDigest: out.PolicyDigest,
+		PolicyID: PolicySchemaID, PolicyVersion: SchemaVersion, Verdict: out.Verdict,
+		SkillProvenance: in.SkillProvenance,
+	}
+	if len(out.Violations) > 0 {
+		tr.Violations = out.Violations
+	}
+	if out.Decision.MatchedRule != "" {
+		tr.MatchedRuleIDs = []string{out.Decision.MatchedRule}
+	}
+	if len(out.ApprovalRefs) > 0 {
+		tr.ApprovalTokenRef = strings.Join(out.ApprovalRefs, ",")
+	}
+	if d := in.Delegation; d != nil {
+		td := &TraceDelegation{DelegationTokenRef: out.DelegationRef, RequesterIdentity: d.RequesterIdentity, DelegationDepth: len(d.Chain), ScopeClass: d.ScopeClass}
+		if len(d.Chain) > 0 {
+			cd, err := digest.JSON(d.Chain)
+			if err != nil {
+				return tr, err
+			}
+			td.ChainDigest = cd
+		}
+		for _, r := range out.ReasonCodes {
+			if strings.HasPrefix(r, "delegation_") {
+				td.ReasonCodes = append(td.ReasonCodes, r)
+			}
+		}
+		tr.DelegationRef = td
+	}
+	tr.Relationship = relationship(in, out, tr.TraceID, tr.MatchedRuleIDs)
+	if priv != nil {
+		sig, err := signDoc(tr, priv)
+		if err != nil {
+			return tr, err
+		}
+		tr.Signature = &sig
+	}
+	return tr, nil
+}
+
+func relationship(in *Intent, out Outcome, traceID string, rules []string) *Relationship {
+	agent := EntityRef{Kind: "agent", ID: in.Context.Identity}
+	tool := EntityRef{Kind: "tool", ID: in.ToolName}
+	pol := EntityRef{Kind: "policy", ID: out.PolicyDigest}
+	refs := []EntityRef{agent, pol, tool, {Kind: "trace", ID: traceID}}
+	chain := []AgentLink{{Identity: in.Context.Identity, Role: "requester"}}
+	edges := []Edge{{Kind: "calls", From: agent, To: tool}, {Kind: "governed_by", From: tool, To: pol}}
+	if d := in.Delegation; d != nil {
+		for _, l := range d.Chain {
+			from, to := EntityRef{Kind: "agent", ID: l.DelegatorIdentity}, EntityRef{Kind: "agent", ID: l.DelegateIdentity}
+			chain = append(chain, AgentLink{Identity: l.DelegatorIdentity, Role: "delegator"}, AgentLink{Identity: l.DelegateIdentity, Role: "delegate"})
+			refs = append(refs, from, to)
+			edges = append(edges, Edge{Kind: "delegates_to", From: from, To: to})
+		}
+	}
+	slices.SortFunc(refs, func(a, b EntityRef) int {
+		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	refs = slices.Compact(refs)
+	edges = slices.Compact(edges)
+	ids := make([]string, 0, len(refs))
+	for _, r := range refs {
+		ids = append(ids, r.ID)
+	}
+	slices.Sort(ids)
+	return &Relationship{
+		EntityRefs: refs,
+		PolicyRef:  &PolicyRef{PolicyID: PolicySchemaID, PolicyVersion: SchemaVersion, PolicyDigest: out.PolicyDigest, MatchedRuleIDs: rules},
+		AgentChain: chain, Edges: edges, RelatedEntityIDs: slices.Compact(ids),
+	}
+}
+
+// VerifyTrace checks a signed trace against a public key.
+func VerifyTrace(tr Trace, pub ed25519.PublicKey) error {
+	if tr.Signature == nil {
+		return &TokenError{Code: "trace_signature_missing", Msg: "trace is not signed"}
+	}
+	body := tr
+	body.Signature = nil
+	d, err := digest.JSON(body)
+	if err != nil {
+		return err
+	}
+	return keys.VerifySignature(pub, *tr.Signature, d)
+}
+
+// WriteTrace writes a trace as indented JSON through an atomic rename.
+func WriteTrace(path string, tr Trace) error {
+	b, err := json.MarshalIndent(tr, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// Result is the gait.gate.result document for an outcome.
+type Result struct {
+	SchemaID        string   `json:"schema_id"`
+	SchemaVersion   string   `json:"schema_version"`
+	CreatedAt       string   `json:"created_at"`
+	ProducerVersion string   `json:"producer_version"`
+	Verdict         Verdict  `json:"verdict"`
+	ReasonCodes     []string `json:"reason_codes"`
+	Violations      []string `json:"violations"`
+}
+
+// NewResult returns the gait.gate.result document for an outcome.
+func NewResult(in *Intent, out Outcome, producerVersion string) Result {
+	created := in.CreatedAt
+	if created.IsZero() {
+		created = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return Result{
+		SchemaID: ResultSchemaID, SchemaVersion: SchemaVersion, CreatedAt: created.Format(time.RFC3339Nano),
+		ProducerVersion: producer(producerVersion), Verdict: out.Verdict,
+		ReasonCodes: nonNil(out.ReasonCodes), Violations: nonNil(out.Violations),
+	}
+}
