@@ -169,9 +169,9 @@ func replayDigests(rep pack.ReplayResult) []string {
 	out := make([]string, len(rep.Steps))
 	for i, s := range rep.Steps {
 		if s.Execution == "missing" {
-			out[i] = s.ToolName + " (no result)"
+			out[i] = "(no result)"
 		} else {
-			out[i] = s.ToolName + " " + s.Status + " sha256:" + s.ResultDigest
+			out[i] = s.Status + " sha256:" + s.ResultDigest
 		}
 	}
 	return out
@@ -208,7 +208,7 @@ func (g *grading) exitCode() GraderResult {
 }
 
 // verdicts re-evaluates each recorded call under the fixture's policy; with
-// no policy, every call counts as allowed.
+// no policy, it checks the verdicts recorded in the run's results.
 func (g *grading) verdicts() GraderResult {
 	if why := g.unusable(); why != "" {
 		return fail(GraderVerdicts, "fixture_unusable", why)
@@ -231,7 +231,7 @@ func (g *grading) verdicts() GraderResult {
 func (g *grading) actualVerdicts() (verdicts, matched []string, err error) {
 	n := len(g.rp.Intents)
 	if g.fixture.Policy == "" {
-		return slices.Repeat([]string{"allow"}, n), slices.Repeat([]string{""}, n), nil
+		return recordedVerdicts(g.rp), slices.Repeat([]string{""}, n), nil
 	}
 	policyPath, err := g.policyPath()
 	if err != nil {
@@ -265,4 +265,28 @@ func (g *grading) policyPath() (string, error) {
 		return "", fmt.Errorf("policy %s is outside the repository", g.fixture.Policy)
 	}
 	return p, nil
+}
+
+// recordedVerdicts reads the gate verdict a run recorded for each intent:
+// the "verdict" field of its result when it holds one, allow otherwise
+// (a call that ran was allowed).
+func recordedVerdicts(rp *pack.Runpack) []string {
+	results := make(map[string]json.RawMessage, len(rp.Results))
+	for _, r := range rp.Results {
+		results[r.IntentID] = r.Result
+	}
+	out := make([]string, len(rp.Intents))
+	for i, in := range rp.Intents {
+		out[i] = "allow"
+		var v struct {
+			Verdict string `json:"verdict"`
+		}
+		if raw := results[in.IntentID]; len(raw) > 0 && json.Unmarshal(raw, &v) == nil {
+			switch v.Verdict {
+			case "block", "dry_run", "require_approval":
+				out[i] = v.Verdict
+			}
+		}
+	}
+	return out
 }

@@ -63,7 +63,7 @@ func TestDriftFailsWithDiff(t *testing.T) {
 		edit                   func(*pack.RunRecord)
 	}{
 		{"tool swapped", GraderTrajectory, "+2. tool.delete", 2, func(r *pack.RunRecord) { r.Intents[1].ToolName = "tool.delete" }},
-		{"result changed", GraderResults, "+3. tool.summarize ok sha256:", 3, func(r *pack.RunRecord) {
+		{"result changed", GraderResults, "+3. ok sha256:", 3, func(r *pack.RunRecord) {
 			r.Results[2].Result = json.RawMessage(`{"message":"different","ok":true}`)
 		}},
 		{"result missing", GraderExitCode, "+exit_code: 2", 0, func(r *pack.RunRecord) { r.Results = r.Results[:2] }},
