@@ -1,0 +1,293 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gait-dev/gait/gate"
+	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/internal/keys"
+)
+
+func init() {
+	register(func(root *cobra.Command, a *app) {
+		cmd := &cobra.Command{
+			Use:   "gate",
+			Short: "Decide whether a tool call may run",
+			Long: `gate evaluates a tool intent against a policy before the tool runs and
+answers allow, block, dry_run or require_approval.`,
+		}
+		cmd.AddCommand(newGateEvalCmd(a))
+		root.AddCommand(cmd)
+	})
+}
+
+// signingOptions are the --key-mode/--private-key flags shared by the
+// commands that sign.
+type signingOptions struct {
+	mode    string
+	private string
+}
+
+func (s *signingOptions) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&s.mode, "key-mode", "dev", "dev or prod; prod refuses to run without --private-key")
+	cmd.Flags().StringVar(&s.private, "private-key", "", "ed25519 private key file (from `gait keys init`)")
+}
+
+// load returns the private key, or nil in dev mode without a key.
+func (s *signingOptions) load() (ed25519.PrivateKey, keys.Mode, error) {
+	mode, err := keys.ParseMode(s.mode)
+	if err != nil {
+		return nil, "", err
+	}
+	if s.private == "" {
+		if mode == keys.ModeProd {
+			return nil, mode, exitcode.Invalidf("--key-mode prod needs a signing key; pass --private-key K (create one with `gait keys init`)")
+		}
+		return nil, mode, nil
+	}
+	priv, err := keys.LoadPrivate(s.private)
+	return priv, mode, err
+}
+
+// requireKey is load for commands that always sign (tokens).
+func (s *signingOptions) requireKey() (ed25519.PrivateKey, error) {
+	priv, _, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	if priv == nil {
+		return nil, exitcode.Invalidf("tokens must be signed; pass --private-key K (create one with `gait keys init`)")
+	}
+	return priv, nil
+}
+
+type gateEvalOptions struct {
+	policy, intent, traceOut, profile string
+	approvalTokens                    []string
+	approvalKey                       string
+	delegationTokens                  []string
+	delegationKey                     string
+	simulate                          bool
+	signing                           signingOptions
+}
+
+type gateEvalResult struct {
+	OK                   bool         `json:"ok"`
+	Verdict              gate.Verdict `json:"verdict"`
+	ReasonCodes          []string     `json:"reason_codes"`
+	Violations           []string     `json:"violations"`
+	MatchedRule          string       `json:"matched_rule,omitempty"`
+	IntentDigest         string       `json:"intent_digest,omitempty"`
+	PolicyDigest         string       `json:"policy_digest"`
+	Profile              gate.Profile `json:"profile"`
+	Phase                string       `json:"phase,omitempty"`
+	TraceID              string       `json:"trace_id,omitempty"`
+	TracePath            string       `json:"trace_path,omitempty"`
+	TraceSigned          bool         `json:"trace_signed"`
+	RequiredApprovals    int          `json:"required_approvals,omitempty"`
+	ValidApprovals       int          `json:"valid_approvals,omitempty"`
+	ApprovalRef          string       `json:"approval_ref,omitempty"`
+	DelegationRequired   bool         `json:"delegation_required,omitempty"`
+	ValidDelegations     int          `json:"valid_delegations,omitempty"`
+	DelegationRef        string       `json:"delegation_ref,omitempty"`
+	SimulateMode         bool         `json:"simulate_mode,omitempty"`
+	SimulatedVerdict     gate.Verdict `json:"simulated_verdict,omitempty"`
+	SimulatedReasonCodes []string     `json:"simulated_reason_codes,omitempty"`
+	WouldHaveBlocked     bool         `json:"would_have_blocked,omitempty"`
+	ExitCode             int          `json:"exit_code"`
+	Warnings             []string     `json:"warnings,omitempty"`
+}
+
+func newGateEvalCmd(a *app) *cobra.Command {
+	var o gateEvalOptions
+	cmd := &cobra.Command{
+		Use:   "eval --policy P --intent I",
+		Short: "Evaluate one intent against a policy",
+		Long: `gate eval evaluates one gait.gate.intent_request against a gait.gate.policy
+and writes a gait.gate.trace record (signed when a private key is given).
+
+Exit codes: 0 allow (and dry_run), 3 block, 4 require_approval, 6 bad input.
+A require_approval verdict becomes allow with enough valid --approval-token
+files bound to this intent and policy digest. A rule with require_delegation
+needs a valid --delegation-token. Expired, out-of-scope, wrongly bound or
+wrongly signed tokens never allow. An intent that cannot be normalized is
+blocked when the policy fails closed for its risk class, and is a usage
+error (exit 6) otherwise.
+
+--simulate reports the verdict the policy would enforce (simulated_verdict)
+but exits 0: observe first, enforce later. --profile oss-prod rejects unknown
+intent fields, requires --key-mode prod with a key, and refuses policies whose
+high-risk allow/approval rules lack require_broker_credential.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return runGateEval(a, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.policy, "policy", "", "policy YAML (gait.gate.policy)")
+	f.StringVar(&o.intent, "intent", "", "intent JSON (gait.gate.intent_request)")
+	f.StringVar(&o.traceOut, "trace-out", "", "trace output path (default gait-out/trace_<trace_id>.json)")
+	f.StringVar(&o.profile, "profile", "standard", "standard or oss-prod")
+	f.StringArrayVar(&o.approvalTokens, "approval-token", nil, "approval token file (repeatable)")
+	f.StringVar(&o.approvalKey, "approval-public-key", "", "public key that signed the approval tokens (default: the --private-key's)")
+	f.StringArrayVar(&o.delegationTokens, "delegation-token", nil, "delegation token file (repeatable)")
+	f.StringVar(&o.delegationKey, "delegation-public-key", "", "public key that signed the delegation tokens (default: the --private-key's)")
+	f.BoolVar(&o.simulate, "simulate", false, "report the verdict without enforcing it (exit 0)")
+	o.signing.register(cmd)
+	_ = cmd.MarkFlagRequired("policy")
+	_ = cmd.MarkFlagRequired("intent")
+	return cmd
+}
+
+func runGateEval(a *app, o gateEvalOptions) error {
+	profile, err := gate.ParseProfile(o.profile)
+	if err != nil {
+		return err
+	}
+	priv, mode, err := o.signing.load()
+	if err != nil {
+		return err
+	}
+	if profile == gate.ProfileOSSProd && (mode != keys.ModeProd || priv == nil) {
+		return exitcode.Invalidf("the oss-prod profile signs every trace; pass --key-mode prod --private-key K")
+	}
+	policy, err := gate.LoadPolicy(o.policy)
+	if err != nil {
+		return err
+	}
+	if profile == gate.ProfileOSSProd {
+		if names := policy.HighRiskRulesWithoutBroker(); len(names) > 0 {
+			return exitcode.Invalidf("%s: rules %s allow high-risk calls without require_broker_credential; the oss-prod profile refuses this, set require_broker_credential: true", o.policy, strings.Join(names, ", "))
+		}
+	}
+	req, err := gate.LoadIntent(o.intent, profile)
+	if err != nil {
+		return err
+	}
+	opts := gate.EnforceOptions{Now: time.Now, Simulate: o.simulate}
+	var pub ed25519.PublicKey
+	if priv != nil {
+		pub = priv.Public().(ed25519.PublicKey)
+	}
+	if opts.ApprovalKey, err = publicKeyOr(o.approvalKey, pub); err != nil {
+		return err
+	}
+	if opts.DelegationKey, err = publicKeyOr(o.delegationKey, pub); err != nil {
+		return err
+	}
+	for _, f := range o.approvalTokens {
+		t, err := readApproval(f)
+		if err != nil {
+			return err
+		}
+		opts.ApprovalTokens = append(opts.ApprovalTokens, t)
+	}
+	for _, f := range o.delegationTokens {
+		t, err := readDelegation(f)
+		if err != nil {
+			return err
+		}
+		opts.DelegationTokens = append(opts.DelegationTokens, t)
+	}
+
+	in, nerr := gate.Normalize(req)
+	if nerr != nil {
+		d, blocked := policy.InvalidIntentDecision(req.Context.RiskClass)
+		if !blocked {
+			return exitcode.Invalidf("%s: %v; fix the intent (schema gait.gate.intent_request)", o.intent, errors.Unwrap(nerr))
+		}
+		res := gateEvalResult{OK: true, Verdict: d.Verdict, ReasonCodes: d.ReasonCodes, Violations: d.Violations,
+			PolicyDigest: policy.Digest(), Profile: profile, ExitCode: int(exitcode.PolicyBlock),
+			Warnings: []string{fmt.Sprintf("intent not evaluable: %v", errors.Unwrap(nerr))}}
+		a.emit(res, kv("verdict", string(d.Verdict), "reason_codes", strings.Join(d.ReasonCodes, ","), "exit_code", "3"))
+		return silent(exitcode.PolicyBlock)
+	}
+
+	out := policy.Enforce(in, opts)
+	tr, err := gate.BuildTrace(in, out, priv, producerVersion())
+	if err != nil {
+		return err
+	}
+	tracePath := o.traceOut
+	if tracePath == "" {
+		tracePath = filepath.Join("gait-out", "trace_"+tr.TraceID+".json")
+	}
+	if err := gate.WriteTrace(tracePath, tr); err != nil {
+		return fmt.Errorf("%s: cannot write trace: %w", tracePath, err)
+	}
+	code := out.Verdict.ExitCode()
+	res := gateEvalResult{
+		OK: true, Verdict: out.Verdict, ReasonCodes: out.ReasonCodes, Violations: out.Violations,
+		MatchedRule: out.Decision.MatchedRule, IntentDigest: in.IntentDigest, PolicyDigest: policy.Digest(),
+		Profile: profile, Phase: in.Context.Phase, TraceID: tr.TraceID, TracePath: tracePath, TraceSigned: tr.Signature != nil,
+		RequiredApprovals: out.RequiredApprovals, ValidApprovals: out.ValidApprovals, ApprovalRef: strings.Join(out.ApprovalRefs, ","),
+		DelegationRequired: out.DelegationRequired, ValidDelegations: out.ValidDelegations, DelegationRef: out.DelegationRef,
+		SimulateMode: out.Simulated, ExitCode: int(code),
+	}
+	if out.Simulated {
+		res.SimulatedVerdict = out.SimulatedVerdict
+		res.SimulatedReasonCodes = out.SimulatedReasonCodes
+		res.WouldHaveBlocked = out.SimulatedVerdict != gate.Allow
+	}
+	if priv == nil {
+		res.Warnings = append(res.Warnings, "trace not signed: pass --private-key to sign it")
+	}
+	text := kv("verdict", string(out.Verdict), "reason_codes", strings.Join(out.ReasonCodes, ","),
+		"violations", strings.Join(out.Violations, ","), "matched_rule", out.Decision.MatchedRule,
+		"intent_digest", in.IntentDigest, "policy_digest", policy.Digest(), "trace", tracePath,
+		"exit_code", strconv.Itoa(int(code)))
+	if out.Simulated {
+		text = append(text, kv("simulated_verdict", string(out.SimulatedVerdict))...)
+	}
+	if out.Verdict == gate.RequireApproval {
+		text = append(text, kv("required_approvals", strconv.Itoa(out.RequiredApprovals),
+			"next", fmt.Sprintf("gait approve --intent-digest %s --policy-digest %s --scope %s --ttl 1h --approver <you> --reason-code <code> --private-key <key>",
+				in.IntentDigest, policy.Digest(), strings.Join(gate.ApprovalScope(in), ",")))...)
+	}
+	a.emit(res, text)
+	if code != exitcode.OK {
+		return silent(code)
+	}
+	return nil
+}
+
+func publicKeyOr(path string, fallback ed25519.PublicKey) (ed25519.PublicKey, error) {
+	if path == "" {
+		return fallback, nil
+	}
+	return keys.LoadPublic(path)
+}
+
+func readApproval(path string) (gate.ApprovalToken, error) {
+	data, err := readSmallFile(path)
+	if err != nil {
+		return gate.ApprovalToken{}, exitcode.Invalidf("%s: cannot read approval token: %v; pass a token written by `gait approve`", path, err)
+	}
+	t, err := gate.ReadApprovalToken(data)
+	if err != nil {
+		return t, exitcode.Invalidf("%s: %v; pass a token written by `gait approve`", path, err)
+	}
+	return t, nil
+}
+
+func readDelegation(path string) (gate.DelegationToken, error) {
+	data, err := readSmallFile(path)
+	if err != nil {
+		return gate.DelegationToken{}, exitcode.Invalidf("%s: cannot read delegation token: %v; pass a token written by `gait delegate mint`", path, err)
+	}
+	t, err := gate.ReadDelegationToken(data)
+	if err != nil {
+		return t, exitcode.Invalidf("%s: %v; pass a token written by `gait delegate mint`", path, err)
+	}
+	return t, nil
+}
+
+func errorsAsToken(err error) (*gate.TokenError, bool) {
+	return errors.AsType[*gate.TokenError](err)
+}
