@@ -1,0 +1,293 @@
+// Package actions runs Gait as the gait-regress GitHub Action: it reads the
+// inputs and event the runner provides, runs regress, and reports where
+// reviewers look: JUnit and result files, step outputs, the job summary,
+// error annotations on failing fixtures, and one pull request comment.
+package actions
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/regress"
+	"github.com/gait-dev/gait/report"
+)
+
+// GitHub's limits the action stays within.
+const (
+	// SummaryLimit bounds one step's job summary (GitHub: 1 MiB).
+	SummaryLimit = 1<<20 - 4096
+	// MaxErrorAnnotations is how many error annotations GitHub shows per step.
+	MaxErrorAnnotations = 10
+)
+
+// Runtime is one run of the action with its dependencies injected, so a
+// test can run it with a fake environment and a fake GitHub.
+type Runtime struct {
+	// Getenv reads the runner's environment (INPUT_*, GITHUB_*).
+	Getenv func(string) string
+	// Stdout receives workflow commands and the log.
+	Stdout io.Writer
+	// HTTPClient calls the GitHub API at $GITHUB_API_URL.
+	HTTPClient *http.Client
+	// Sleep waits between API retries; nil means time.Sleep.
+	Sleep func(time.Duration)
+	// Evaluator and ProducerVersion are passed to regress.Run.
+	Evaluator       regress.PolicyEvaluator
+	ProducerVersion string
+	// WriteResults writes the result document and the JUnit report.
+	WriteResults func(rep *regress.Report, resultPath, junitPath string) error
+}
+
+// Result is what one run of the action decided.
+type Result struct {
+	Status        string `json:"status"`    // pass | fail
+	RegressCode   int    `json:"exit_code"` // regress's verdict: 0, 5 or 6
+	ExitCode      int    `json:"-"`         // the step's exit code
+	Failed        int    `json:"failed_count"`
+	JUnitPath     string `json:"junit_path"`
+	ResultPath    string `json:"result_path"`
+	Comment       string `json:"comment"` // created | updated | skipped
+	CommentNotice string `json:"comment_notice,omitempty"`
+}
+
+// Run runs the action. It returns an error (with its exit code) only for
+// bad input or when the runner's files cannot be written; a regression is
+// a Result with ExitCode 5, or 0 under fail-on-regression: false.
+func (r *Runtime) Run(ctx context.Context) (*Result, error) {
+	ga := githubactions.New(githubactions.WithGetenv(r.Getenv), githubactions.WithWriter(r.Stdout))
+	token := ga.GetInput(InputToken)
+	if token == "" {
+		token = strings.TrimSpace(r.Getenv("GITHUB_TOKEN"))
+	}
+	if token != "" {
+		ga.AddMask(token)
+	}
+	res, err := r.run(ctx, ga, token)
+	if err != nil {
+		msg := redact(err.Error(), token)
+		ga.WithFieldsMap(map[string]string{"title": "gait regress"}).Errorf("%s", msg)
+		code := exitcode.Of(err)
+		_ = r.setOutputs(ga, map[string]string{OutputStatus: regress.StatusFail, OutputExitCode: strconv.Itoa(int(code))})
+		return nil, exitcode.Wrap(code, fmt.Errorf("%s", msg))
+	}
+	return res, nil
+}
+
+func (r *Runtime) run(ctx context.Context, ga *githubactions.Action, token string) (*Result, error) {
+	in, err := readInputs(ga, r.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	ev, ghctx, err := readEvent(ga)
+	if err != nil {
+		return nil, err
+	}
+
+	ga.Group("gait regress run " + in.config)
+	rep, err := regress.Run(in.config, regress.RunOptions{
+		Fixtures: in.fixtures, Parallel: in.parallel, Evaluator: r.Evaluator, ProducerVersion: r.ProducerVersion,
+	})
+	if err == nil {
+		var buf bytes.Buffer
+		_ = report.Text(&buf, rep)
+		fmt.Fprint(r.Stdout, buf.String())
+	}
+	ga.EndGroup()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.WriteResults(rep, in.result, in.junit); err != nil {
+		return nil, err
+	}
+
+	res := &Result{Status: rep.Status, RegressCode: rep.ExitCode(), ExitCode: rep.ExitCode(), Failed: rep.Failed,
+		JUnitPath: filepath.ToSlash(in.junit), ResultPath: filepath.ToSlash(in.result), Comment: "skipped"}
+	if !in.failOnRegression {
+		res.ExitCode = 0
+	}
+
+	r.annotate(ga, rep, in.config, ghctx.Workspace)
+
+	summary := report.Markdown(rep, report.MarkdownOptions{
+		MaxBytes: SummaryLimit, TruncationNote: "the full diff is in " + res.ResultPath,
+	})
+	if err := r.fileCommand(ga, "GITHUB_STEP_SUMMARY", func() { ga.AddStepSummary(summary) }); err != nil {
+		return nil, err
+	}
+
+	if in.comment {
+		r.comment(ctx, ga, res, rep, in, ev, ghctx, token)
+	}
+
+	if err := r.setOutputs(ga, map[string]string{
+		OutputStatus:      res.Status,
+		OutputExitCode:    strconv.Itoa(res.RegressCode),
+		OutputJUnitPath:   res.JUnitPath,
+		OutputResultPath:  res.ResultPath,
+		OutputFailedCount: strconv.Itoa(res.Failed),
+		OutputSummary:     fmt.Sprintf("gait regress %s: %d fixtures, %d passed, %d failed", rep.Status, rep.Total, rep.Passed, rep.Failed),
+	}); err != nil {
+		return nil, err
+	}
+	ga.Infof("gait regress: status=%s failed=%d junit=%s result=%s comment=%s", res.Status, res.Failed, res.JUnitPath, res.ResultPath, res.Comment)
+	if rep.Failed > 0 && !in.failOnRegression {
+		ga.Noticef("gait regress failed (%d fixtures) but fail-on-regression is false; the step passes", rep.Failed)
+	}
+	return res, nil
+}
+
+// annotate emits one error annotation per failing fixture, on its
+// fixture.json relative to the workspace, up to GitHub's per-step limit,
+// then one notice counting the rest.
+func (r *Runtime) annotate(ga *githubactions.Action, rep *regress.Report, config, workspace string) {
+	if workspace == "" {
+		workspace, _ = os.Getwd()
+	}
+	configDir := filepath.Dir(config)
+	failing := 0
+	for _, f := range rep.Fixtures {
+		if f.Status == regress.StatusPass {
+			continue
+		}
+		if failing++; failing > MaxErrorAnnotations {
+			continue
+		}
+		var msgs []string
+		for _, g := range f.Failed() {
+			msgs = append(msgs, g.Name+": "+g.Message)
+		}
+		file := filepath.Join(configDir, filepath.FromSlash(f.FixtureFile))
+		ga.WithFieldsMap(map[string]string{
+			"file":  workspaceRel(workspace, file),
+			"title": "gait regress: fixture " + f.Name + " failed",
+		}).Errorf("%s", strings.Join(msgs, "; "))
+	}
+	if more := failing - MaxErrorAnnotations; more > 0 {
+		ga.Noticef("%d more failing fixtures are not annotated (GitHub shows %d error annotations per step); see the job summary and the JUnit report",
+			more, MaxErrorAnnotations)
+	}
+}
+
+// workspaceRel returns path relative to the workspace, with slashes.
+func workspaceRel(workspace, path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.ToSlash(path)
+	}
+	ws, err := filepath.Abs(workspace)
+	if err != nil {
+		return filepath.ToSlash(path)
+	}
+	rel, err := filepath.Rel(ws, abs)
+	if err != nil {
+		return filepath.ToSlash(path)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// comment upserts the pull request comment, or says with a notice why
+// not. It never fails the step: API errors do not change the verdict.
+func (r *Runtime) comment(ctx context.Context, ga *githubactions.Action, res *Result, rep *regress.Report, in *inputs,
+	ev *event, ghctx *githubactions.GitHubContext, token string) {
+	skip := func(format string, args ...any) {
+		res.CommentNotice = redact(fmt.Sprintf(format, args...), token)
+		ga.Noticef("gait regress: no pull request comment: %s", res.CommentNotice)
+	}
+	switch {
+	case !ev.isPullRequest():
+		skip("event %q is not a pull request", ev.name)
+		return
+	case token == "":
+		skip("no token; pass `token: ${{ github.token }}` and grant `pull-requests: write`")
+		return
+	case ev.number == 0:
+		skip("the %s event payload has no pull request number", ev.name)
+		return
+	case ev.owner == "" || ev.repo == "":
+		skip("GITHUB_REPOSITORY is not set")
+		return
+	}
+	sleep := r.Sleep
+	if sleep == nil {
+		sleep = time.Sleep
+	}
+	gh, err := newGitHubClient(r.HTTPClient, ghctx.APIURL, token, sleep)
+	if err != nil {
+		skip("%v", err)
+		return
+	}
+	var runURL string
+	if id := r.Getenv("GITHUB_RUN_ID"); id != "" {
+		runURL = fmt.Sprintf("%s/%s/%s/actions/runs/%s", strings.TrimRight(ghctx.ServerURL, "/"), ev.owner, ev.repo, id)
+	}
+	c := &commenter{gh: gh, owner: ev.owner, repo: ev.repo, number: ev.number,
+		marker: markerFor(workspaceRel(ghctx.Workspace, in.config)), runURL: runURL}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	out, err := c.upsert(ctx, rep)
+	if err != nil {
+		switch status(err) {
+		case http.StatusForbidden:
+			if ev.fork {
+				skip("the token may not write to this repository (HTTP 403): pull requests from forks get a read-only token")
+			} else {
+				skip("the token may not write comments (HTTP 403); grant `pull-requests: write`, and note that pull requests from forks get a read-only token")
+			}
+		case http.StatusNotFound:
+			skip("pull request #%d of %s/%s was not found (HTTP 404), or the token cannot see it", ev.number, ev.owner, ev.repo)
+		case http.StatusUnauthorized:
+			skip("the token was refused (HTTP 401)")
+		default:
+			skip("GitHub API error: %s", oneLine(err.Error()))
+		}
+		return
+	}
+	res.Comment = out.Action
+	ga.Infof("gait regress: %s pull request comment %s", out.Action, out.URL)
+}
+
+// setOutputs writes outputs to $GITHUB_OUTPUT in a stable order.
+func (r *Runtime) setOutputs(ga *githubactions.Action, outs map[string]string) error {
+	return r.fileCommand(ga, "GITHUB_OUTPUT", func() {
+		for _, k := range Outputs {
+			if v, ok := outs[k]; ok {
+				ga.SetOutput(k, v)
+			}
+		}
+	})
+}
+
+// fileCommand runs a go-githubactions call that appends to the runner's
+// file named by env, turning its panic on a write failure into an error.
+// Outside a runner (env unset) it does nothing.
+func (r *Runtime) fileCommand(ga *githubactions.Action, env string, f func()) (err error) {
+	if r.Getenv(env) == "" {
+		return nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("$%s: %v", env, p)
+		}
+	}()
+	f()
+	return nil
+}
+
+// redact removes the token from s.
+func redact(s, token string) string {
+	if token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, token, "***")
+}

@@ -1,0 +1,282 @@
+package actions
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/gait-dev/gait/regress"
+	"github.com/gait-dev/gait/report"
+)
+
+// GitHub's limit on an issue comment body, in characters; the comment is
+// kept under it in bytes, which is stricter.
+const (
+	commentLimit  = 65536
+	commentMargin = 1024
+	stateLimit    = 16 << 10
+)
+
+// integrationLogin is who comments with the workflow's GITHUB_TOKEN, which
+// cannot read its own user (GET /user answers 403 for it).
+const integrationLogin = "github-actions[bot]"
+
+// commenter keeps one comment per pull request and config up to date.
+type commenter struct {
+	gh     *github.Client
+	owner  string
+	repo   string
+	number int
+	marker string
+	runURL string
+}
+
+// newGitHubClient returns a go-github client for apiURL (GITHUB_API_URL,
+// also GHES's https://host/api/v3) that retries and authenticates.
+func newGitHubClient(hc *http.Client, apiURL, token string, sleep func(time.Duration)) (*github.Client, error) {
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	withRetry := *hc
+	withRetry.Transport = &retryTransport{base: base, sleep: sleep}
+	gh := github.NewClient(&withRetry).WithAuthToken(token)
+	if apiURL == "" {
+		return gh, nil
+	}
+	u, err := url.Parse(strings.TrimRight(apiURL, "/") + "/")
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("GITHUB_API_URL %q is not a URL", apiURL)
+	}
+	gh.BaseURL = u
+	gh.UploadURL = u
+	return gh, nil
+}
+
+// commentOutcome says what happened to the comment.
+type commentOutcome struct {
+	Action string // created | updated
+	ID     int64
+	URL    string
+}
+
+// upsert finds this config's comment (by the marker, among comments by the
+// token's own user), then updates it or creates it. After creating, it
+// lists again and removes a duplicate a concurrent run may have created,
+// keeping the oldest.
+func (c *commenter) upsert(ctx context.Context, rep *regress.Report) (commentOutcome, error) {
+	login, err := c.self(ctx)
+	if err != nil {
+		return commentOutcome{}, err
+	}
+	mine, err := c.listMine(ctx, login)
+	if err != nil {
+		return commentOutcome{}, err
+	}
+	var previous []string
+	hasPrevious := false
+	if len(mine) > 0 {
+		previous, hasPrevious = parseState(mine[0].GetBody())
+	}
+	body := c.body(rep, previous, hasPrevious)
+	if len(mine) > 0 {
+		got, _, err := c.gh.Issues.EditComment(ctx, c.owner, c.repo, mine[0].GetID(), &github.IssueComment{Body: &body})
+		if err != nil {
+			return commentOutcome{}, err
+		}
+		// Leftovers from an earlier race: keep only the oldest.
+		for _, extra := range mine[1:] {
+			if _, err := c.gh.Issues.DeleteComment(ctx, c.owner, c.repo, extra.GetID()); err != nil {
+				return commentOutcome{}, err
+			}
+		}
+		return commentOutcome{Action: "updated", ID: got.GetID(), URL: got.GetHTMLURL()}, nil
+	}
+	created, _, err := c.gh.Issues.CreateComment(ctx, c.owner, c.repo, c.number, &github.IssueComment{Body: &body})
+	if err != nil {
+		return commentOutcome{}, err
+	}
+	out := commentOutcome{Action: "created", ID: created.GetID(), URL: created.GetHTMLURL()}
+	again, err := c.listMine(ctx, login)
+	if err != nil || len(again) < 2 {
+		return out, nil //nolint:nilerr // the comment exists; the duplicate check is best effort
+	}
+	keep := again[0]
+	for _, dup := range again[1:] {
+		if _, err := c.gh.Issues.DeleteComment(ctx, c.owner, c.repo, dup.GetID()); err != nil {
+			return out, err
+		}
+	}
+	if keep.GetID() != created.GetID() {
+		got, _, err := c.gh.Issues.EditComment(ctx, c.owner, c.repo, keep.GetID(), &github.IssueComment{Body: &body})
+		if err != nil {
+			return out, err
+		}
+		out = commentOutcome{Action: "updated", ID: got.GetID(), URL: got.GetHTMLURL()}
+	}
+	return out, nil
+}
+
+// self returns the login of the token's user. The workflow token cannot
+// read it and comments as github-actions[bot].
+func (c *commenter) self(ctx context.Context) (string, error) {
+	u, _, err := c.gh.Users.Get(ctx, "")
+	if err == nil && u.GetLogin() != "" {
+		return u.GetLogin(), nil
+	}
+	if status(err) == http.StatusForbidden || status(err) == http.StatusNotFound {
+		return integrationLogin, nil
+	}
+	return "", err
+}
+
+// listMine pages through every comment on the pull request and returns
+// those by login that carry the marker, oldest first.
+func (c *commenter) listMine(ctx context.Context, login string) ([]*github.IssueComment, error) {
+	var mine []*github.IssueComment
+	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	for pages := 0; pages < 1000; pages++ {
+		page, resp, err := c.gh.Issues.ListComments(ctx, c.owner, c.repo, c.number, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, cm := range page {
+			if strings.EqualFold(cm.GetUser().GetLogin(), login) && strings.Contains(cm.GetBody(), c.marker) {
+				mine = append(mine, cm)
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	slices.SortFunc(mine, func(a, b *github.IssueComment) int { return cmpInt64(a.GetID(), b.GetID()) })
+	return mine, nil
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// body renders the comment: the report's markdown (with the marker first
+// and changes since the previous comment), a link to the run, and a hidden
+// state line listing the failing fixtures for the next run to compare.
+func (c *commenter) body(rep *regress.Report, previous []string, hasPrevious bool) string {
+	failing := failingNames(rep)
+	state := formatState(failing)
+	if len(state) > stateLimit {
+		state = "" // too many to remember; the next run shows no changes
+	}
+	var changes *report.Changes
+	if hasPrevious {
+		changes = compare(rep, previous)
+	}
+	var tail string
+	if c.runURL != "" {
+		tail = fmt.Sprintf("\n[Job summary and full diffs](%s)\n", c.runURL)
+	}
+	md := report.Markdown(rep, report.MarkdownOptions{
+		MaxBytes:       commentLimit - commentMargin - len(state) - len(tail),
+		Marker:         c.marker,
+		Changes:        changes,
+		TruncationNote: "the full diff is in the job summary",
+	})
+	return md + tail + state
+}
+
+func failingNames(rep *regress.Report) []string {
+	out := []string{}
+	for _, f := range rep.Fixtures {
+		if f.Status != regress.StatusPass {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+// compare lists fixtures failing now but not before, and fixtures failing
+// before that pass now.
+func compare(rep *regress.Report, previous []string) *report.Changes {
+	ch := &report.Changes{}
+	for _, f := range rep.Fixtures {
+		was := slices.Contains(previous, f.Name)
+		switch {
+		case f.Status != regress.StatusPass && !was:
+			ch.NewlyFailing = append(ch.NewlyFailing, f.Name)
+		case f.Status == regress.StatusPass && was:
+			ch.Fixed = append(ch.Fixed, f.Name)
+		}
+	}
+	return ch
+}
+
+const statePrefix = "<!-- gait-regress-state "
+
+var stateRE = regexp.MustCompile(`<!-- gait-regress-state (\{[^\n]*?\}) -->`)
+
+type commentState struct {
+	Failing []string `json:"failing"`
+}
+
+// formatState is a hidden HTML comment; JSON with HTML escaping keeps any
+// "-->" in it from closing the comment early.
+func formatState(failing []string) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(commentState{Failing: failing})
+	return "\n" + statePrefix + strings.TrimSpace(buf.String()) + " -->\n"
+}
+
+// parseState reads the failing set a previous run left in its comment.
+func parseState(body string) ([]string, bool) {
+	m := stateRE.FindStringSubmatch(body)
+	if m == nil {
+		return nil, false
+	}
+	var st commentState
+	if err := json.Unmarshal([]byte(m[1]), &st); err != nil {
+		return nil, false
+	}
+	return st.Failing, true
+}
+
+// markerFor is the hidden first line that finds the comment again; one
+// comment per config, so two jobs on different configs do not fight.
+func markerFor(config string) string {
+	b, _ := json.Marshal(config) // escapes <, > and &
+	return "<!-- gait-regress config=" + string(b) + " -->"
+}
+
+// status returns the HTTP status of a GitHub API error, or 0.
+func status(err error) int {
+	if e, ok := errors.AsType[*github.ErrorResponse](err); ok && e.Response != nil {
+		return e.Response.StatusCode
+	}
+	if e, ok := errors.AsType[*github.RateLimitError](err); ok && e.Response != nil {
+		return e.Response.StatusCode
+	}
+	if e, ok := errors.AsType[*github.AbuseRateLimitError](err); ok && e.Response != nil {
+		return e.Response.StatusCode
+	}
+	return 0
+}
