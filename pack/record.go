@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/gait-dev/gait/internal/atomicfile"
 	"github.com/gait-dev/gait/internal/digest"
@@ -124,9 +126,6 @@ func Build(rec *RunRecord, opts RecordOptions) (*Runpack, error) {
 		if err = h.fill(fill, SchemaIntent); err != nil {
 			return nil, exitcode.Invalidf("intents[%d]: %v", i, err)
 		}
-		if in.Args, in.ArgsDigest, err = canonicalPayload(in.Args, in.ArgsDigest); err != nil {
-			return nil, exitcode.Invalidf("intents[%d] (%s): args: %v", i, in.IntentID, err)
-		}
 	}
 	for i := range rp.Results {
 		r := &rp.Results[i]
@@ -140,9 +139,34 @@ func Build(rec *RunRecord, opts RecordOptions) (*Runpack, error) {
 		if err = h.fill(fill, SchemaResult); err != nil {
 			return nil, exitcode.Invalidf("results[%d]: %v", i, err)
 		}
-		if r.Result, r.ResultDigest, err = canonicalPayload(r.Result, r.ResultDigest); err != nil {
-			return nil, exitcode.Invalidf("results[%d] (%s): result: %v", i, r.IntentID, err)
+	}
+	// Canonicalizing payloads is the bulk of the work: intents and results
+	// go on separate cores.
+	var wg sync.WaitGroup
+	var intentErr error
+	wg.Go(func() {
+		for i := range rp.Intents {
+			in := &rp.Intents[i]
+			var err error
+			if in.Args, in.ArgsDigest, err = canonicalPayload(in.Args, in.ArgsDigest); err != nil {
+				intentErr = exitcode.Invalidf("intents[%d] (%s): args: %v", i, in.IntentID, err)
+				return
+			}
 		}
+	})
+	for i := range rp.Results {
+		r := &rp.Results[i]
+		if r.Result, r.ResultDigest, err = canonicalPayload(r.Result, r.ResultDigest); err != nil {
+			err = exitcode.Invalidf("results[%d] (%s): result: %v", i, r.IntentID, err)
+			break
+		}
+	}
+	wg.Wait()
+	if intentErr != nil {
+		return nil, intentErr
+	}
+	if err != nil {
+		return nil, err
 	}
 	hr := header{&rp.Refs.CreatedAt, &rp.Refs.ProducerVersion, &rp.Refs.RunID, &rp.Refs.SchemaID, &rp.Refs.SchemaVersion}
 	if err = hr.fill(fill, SchemaRefs); err != nil {
@@ -235,12 +259,16 @@ func (rp *Runpack) encode(mode string, priv ed25519.PrivateKey) error {
 	if files[FileRefs], err = jcs.Marshal(rp.Refs); err != nil {
 		return err
 	}
-	if files[FileIntents], err = encodeLines(rp.Intents); err != nil {
+	var intents []byte
+	var intentErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { intents, intentErr = encodeLines(rp.Intents) })
+	files[FileResults], err = encodeLines(rp.Results)
+	wg.Wait()
+	if err = errors.Join(err, intentErr); err != nil {
 		return err
 	}
-	if files[FileResults], err = encodeLines(rp.Results); err != nil {
-		return err
-	}
+	files[FileIntents] = intents
 	m := Manifest{
 		CaptureMode:     mode,
 		CreatedAt:       rp.Run.CreatedAt,

@@ -121,8 +121,10 @@ func hashEntries(a *safezip.Archive, skip string) (map[string]string, error) {
 				return
 			}
 			h := sha256.New()
-			buf := make([]byte, 256<<10)
-			if _, err := io.CopyBuffer(h, r, buf); err != nil {
+			buf := copyBuffers.Get().(*[]byte)
+			_, err = io.CopyBuffer(h, r, *buf)
+			copyBuffers.Put(buf)
+			if err != nil {
 				jobs[i].err = err
 				return
 			}
@@ -139,3 +141,5 @@ func hashEntries(a *safezip.Archive, skip string) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}

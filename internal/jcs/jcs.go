@@ -178,8 +178,14 @@ const hexDigits = "0123456789abcdef"
 
 func writeString(buf *bytes.Buffer, s string) {
 	buf.WriteByte('"')
-	for _, r := range s {
-		switch r {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue // copied in one run below; UTF-8 passes through unchanged
+		}
+		buf.WriteString(s[start:i])
+		switch c {
 		case '"':
 			buf.WriteString(`\"`)
 		case '\\':
@@ -195,15 +201,13 @@ func writeString(buf *bytes.Buffer, s string) {
 		case '\t':
 			buf.WriteString(`\t`)
 		default:
-			if r < 0x20 {
-				buf.WriteString(`\u00`)
-				buf.WriteByte(hexDigits[r>>4])
-				buf.WriteByte(hexDigits[r&0xf])
-			} else {
-				buf.WriteRune(r)
-			}
+			buf.WriteString(`\u00`)
+			buf.WriteByte(hexDigits[c>>4])
+			buf.WriteByte(hexDigits[c&0xf])
 		}
+		start = i + 1
 	}
+	buf.WriteString(s[start:])
 	buf.WriteByte('"')
 }
 

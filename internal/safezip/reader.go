@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -361,11 +362,14 @@ func (a *Archive) Open(name string) (io.Reader, error) {
 		return nil, entryErr(name, "missing from the archive")
 	}
 	e := a.Entries[i]
-	src := &countingReader{r: bufio.NewReaderSize(io.NewSectionReader(a.ra, e.dataOffset, e.CompressedSize), 64<<10)}
+	br := bufReaders.Get().(*bufio.Reader)
+	br.Reset(io.NewSectionReader(a.ra, e.dataOffset, e.CompressedSize))
+	src := &countingReader{r: br}
 	var body io.Reader = src
 	var inflater io.ReadCloser
 	if e.method == zip.Deflate {
-		inflater = flate.NewReader(src)
+		inflater = flateReaders.Get().(io.ReadCloser)
+		_ = inflater.(flate.Resetter).Reset(src, nil)
 		body = inflater
 	}
 	r := &entryReader{a: a, e: e, body: io.LimitReader(body, e.Size+1), src: src, inflater: inflater, crc: crc32.NewIEEE()}
@@ -385,11 +389,25 @@ const canonicalCheckMax = 1 << 20
 // canonicalLevel is the deflate level archive/zip uses, and so the writer.
 const canonicalLevel = 5
 
+// flateWriters and bufReaders recycle the large compressor state and read
+// buffers: regress opens thousands of small archives.
+var (
+	flateWriters = sync.Pool{New: func() any {
+		fw, _ := flate.NewWriter(io.Discard, canonicalLevel)
+		return fw
+	}}
+	bufReaders   = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
+	flateReaders = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+)
+
 func (a *Archive) checkCanonicalCompression(e Entry, plain []byte) error {
 	var want bytes.Buffer
-	fw, _ := flate.NewWriter(&want, canonicalLevel)
+	want.Grow(int(e.CompressedSize) + 64)
+	fw := flateWriters.Get().(*flate.Writer)
+	fw.Reset(&want)
 	_, _ = fw.Write(plain)
 	_ = fw.Close()
+	flateWriters.Put(fw)
 	if int64(want.Len()) != e.CompressedSize {
 		return entryErr(e.Name, "compressed bytes are not canonical")
 	}
@@ -458,6 +476,7 @@ func (r *entryReader) Read(p []byte) (int, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
+	defer r.releaseOnEnd()
 	n, err := r.body.Read(p)
 	r.n += int64(n)
 	_, _ = r.crc.Write(p[:n])
@@ -489,4 +508,17 @@ func (r *entryReader) Read(p []byte) (int, error) {
 		return n, r.err
 	}
 	return n, nil
+}
+
+// releaseOnEnd returns the pooled read buffer once the entry is done.
+func (r *entryReader) releaseOnEnd() {
+	if r.err != nil && r.src.r != nil {
+		r.src.r.Reset(nil)
+		bufReaders.Put(r.src.r)
+		r.src.r = nil
+		if r.inflater != nil {
+			flateReaders.Put(r.inflater)
+			r.inflater = nil
+		}
+	}
 }
