@@ -1,0 +1,84 @@
+package gate
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func corpusFiles(f *testing.F, pattern string) [][]byte {
+	f.Helper()
+	base := filepath.Join(corpus, "inputs", "policy")
+	var out [][]byte
+	_ = filepath.WalkDir(base, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if ok, _ := filepath.Match(pattern, d.Name()); ok {
+				if b, err := os.ReadFile(p); err == nil {
+					out = append(out, b)
+				}
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// FuzzParsePolicy: parsing never panics, and a policy that parses formats
+// to YAML that parses again to the same digest.
+func FuzzParsePolicy(f *testing.F) {
+	for _, b := range corpusFiles(f, "*.yaml") {
+		f.Add(b)
+	}
+	f.Add([]byte("rules:\n  - {name: r, effect: allow, match: {max_delegation_depth: 1}}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ParsePolicy(data)
+		if err != nil {
+			return
+		}
+		out, err := p.Format()
+		if err != nil {
+			t.Fatalf("Format: %v", err)
+		}
+		q, err := ParsePolicy(out)
+		if err != nil {
+			t.Fatalf("formatted policy does not parse: %v\n%s", err, out)
+		}
+		if q.Digest() != p.Digest() {
+			t.Fatalf("digest changed after fmt\n%s", out)
+		}
+	})
+}
+
+// FuzzParseIntent: decoding and evaluating never panic; an intent that
+// fails to normalize never gets an allow from the fail-closed decision;
+// and normalizing is stable (same digest twice).
+func FuzzParseIntent(f *testing.F) {
+	for _, b := range corpusFiles(f, "intent_*.json") {
+		f.Add(b)
+	}
+	policy, err := LoadPolicy(filepath.Join(corpus, "inputs", "policy", "base_high_risk.yaml"))
+	if err != nil {
+		f.Skip("corpus policy not available")
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req, err := DecodeIntent(data, ProfileStandard)
+		if err != nil {
+			return
+		}
+		in, err := Normalize(req)
+		if err != nil {
+			if d, ok := policy.InvalidIntentDecision(req.Context.RiskClass); ok && d.Verdict == Allow {
+				t.Fatal("malformed intent allowed")
+			}
+			return
+		}
+		again, err := Normalize(req)
+		if err != nil || again.IntentDigest != in.IntentDigest {
+			t.Fatalf("normalize is not stable: %v", err)
+		}
+		out := policy.Enforce(in, EnforceOptions{})
+		if !out.Verdict.Valid() {
+			t.Fatalf("invalid verdict %q", out.Verdict)
+		}
+	})
+}
