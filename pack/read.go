@@ -26,11 +26,33 @@ func Resolve(arg, outDir string) string {
 	return arg
 }
 
+// ErrIntegrity marks a runpack whose structure or digests do not hold;
+// ErrSchema one whose documents do not parse as runpack documents.
+var (
+	ErrIntegrity = errors.New("integrity check failed")
+	ErrSchema    = errors.New("schema check failed")
+)
+
+// kindError tags an error with ErrIntegrity or ErrSchema without changing
+// its message.
+type kindError struct{ kind, err error }
+
+func (e kindError) Error() string   { return e.err.Error() }
+func (e kindError) Unwrap() []error { return []error{e.err, e.kind} }
+
+// readLimits are for reading content: digests guard it, so the costly
+// recompression check is left to Verify.
+var readLimits = func() safezip.Limits {
+	l := safezip.DefaultLimits
+	l.CheckCompression = false
+	return l
+}()
+
 // openArchive opens a zip, mapping problems to exit codes: a missing file or
 // something that is not a zip is bad input (6); a zip that breaks the
 // canonical rules failed verification (2).
-func openArchive(path string) (*safezip.Archive, error) {
-	a, err := safezip.Open(path, safezip.DefaultLimits)
+func openArchive(path string, limits safezip.Limits) (*safezip.Archive, error) {
+	a, err := safezip.Open(path, limits)
 	if err == nil {
 		return a, nil
 	}
@@ -41,7 +63,7 @@ func archiveError(path string, err error) error {
 	var ee *safezip.EntryError
 	switch {
 	case errors.As(err, &ee):
-		return exitcode.VerifyFailedf("%s: %v", path, err)
+		return exitcode.Wrap(exitcode.VerifyFailed, fmt.Errorf("%s: %w", path, kindError{ErrIntegrity, err}))
 	case errors.Is(err, safezip.ErrNotZip):
 		return exitcode.Invalidf("%s: not a zip archive; pass a runpack written by gait", path)
 	case errors.Is(err, os.ErrNotExist):
@@ -52,9 +74,10 @@ func archiveError(path string, err error) error {
 
 // Open reads a whole runpack into memory, checking the zip structure, every
 // declared file's digest and the manifest digest, then parses the documents.
-// Signatures are checked by Verify.
+// Signatures (and canonical compression) are checked by Verify. Failures
+// wrap ErrIntegrity or ErrSchema.
 func Open(path string) (*Runpack, error) {
-	a, err := openArchive(path)
+	a, err := openArchive(path, readLimits)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +95,7 @@ func Open(path string) (*Runpack, error) {
 
 // OpenBytes is Open for a runpack held in memory.
 func OpenBytes(name string, data []byte) (*Runpack, error) {
-	a, err := safezip.NewReader(bytes.NewReader(data), int64(len(data)), safezip.DefaultLimits)
+	a, err := safezip.NewReader(bytes.NewReader(data), int64(len(data)), readLimits)
 	if err != nil {
 		return nil, archiveError(name, err)
 	}
@@ -88,7 +111,12 @@ func OpenBytes(name string, data []byte) (*Runpack, error) {
 }
 
 func parse(path string, files map[string][]byte) (*Runpack, error) {
-	fail := func(err error) error { return exitcode.VerifyFailedf("%s: %v", path, err) }
+	fail := func(err error) error {
+		return exitcode.Wrap(exitcode.VerifyFailed, fmt.Errorf("%s: %w", path, kindError{ErrIntegrity, err}))
+	}
+	schemaFail := func(err error) error {
+		return exitcode.Wrap(exitcode.VerifyFailed, fmt.Errorf("%s: %w", path, kindError{ErrSchema, err}))
+	}
 	mraw, ok := files[FileManifest]
 	if !ok {
 		return nil, fail(errors.New(FileManifest + ": missing from the archive"))
@@ -110,17 +138,17 @@ func parse(path string, files map[string][]byte) (*Runpack, error) {
 		return nil, fail(err)
 	}
 	if err := json.Unmarshal(files[FileRun], &rp.Run); err != nil {
-		return nil, fail(fmt.Errorf("%s: %v", FileRun, err))
+		return nil, schemaFail(fmt.Errorf("%s: %v", FileRun, err))
 	}
 	if err := json.Unmarshal(files[FileRefs], &rp.Refs); err != nil {
-		return nil, fail(fmt.Errorf("%s: %v", FileRefs, err))
+		return nil, schemaFail(fmt.Errorf("%s: %v", FileRefs, err))
 	}
 	var err error
 	if rp.Intents, err = parseLines[Intent](FileIntents, files[FileIntents]); err != nil {
-		return nil, fail(err)
+		return nil, schemaFail(err)
 	}
 	if rp.Results, err = parseLines[Result](FileResults, files[FileResults]); err != nil {
-		return nil, fail(err)
+		return nil, schemaFail(err)
 	}
 	checks := []error{
 		checkSchema(FileRun, rp.Run.SchemaID, rp.Run.SchemaVersion, SchemaRun),
@@ -146,13 +174,13 @@ func lineSchema(file string, i int, id, version, want string) error {
 }
 
 // schemaOrVerify reports an unknown major version as bad input (the file is
-// not something this gait reads) and anything else as a failed check.
+// not something this gait reads) and anything else as a failed schema check.
 func schemaOrVerify(path string, err error) error {
 	first := strings.SplitN(err.Error(), "\n", 2)[0]
 	if strings.Contains(first, "unknown major version") {
-		return exitcode.Invalidf("%s: %s; upgrade gait to read it", path, first)
+		return exitcode.Wrap(exitcode.InvalidInput, fmt.Errorf("%s: %s; upgrade gait to read it: %w", path, first, ErrSchema))
 	}
-	return exitcode.VerifyFailedf("%s: %s", path, first)
+	return exitcode.Wrap(exitcode.VerifyFailed, fmt.Errorf("%s: %s: %w", path, first, ErrSchema))
 }
 
 func parseLines[T any](file string, data []byte) ([]T, error) {

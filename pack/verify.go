@@ -45,7 +45,7 @@ func Verify(path string, opts VerifyOptions) (VerifyResult, error) {
 		res.Problem = err.Error()
 		return res, err
 	}
-	a, err := openArchive(path)
+	a, err := openArchive(path, safezip.DefaultLimits)
 	if err != nil {
 		return fail(err)
 	}

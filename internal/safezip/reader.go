@@ -30,6 +30,11 @@ type Limits struct {
 	MaxEntrySize int64 // uncompressed bytes per entry
 	MaxTotalSize int64 // uncompressed bytes over all entries
 	MaxRatio     int64 // uncompressed/compressed, checked for entries above 1 MiB
+	// CheckCompression re-deflates entries up to 1 MiB and compares the
+	// bytes, so a change in bits that inflate ignores (padding before a
+	// stored block) is caught too. Verification wants it; readers that only
+	// need the content (and check its digests) can skip the cost.
+	CheckCompression bool
 }
 
 // DefaultLimits suit runpacks and packs of real agent runs.
@@ -38,6 +43,7 @@ var DefaultLimits = Limits{
 	MaxEntrySize: 1 << 30,
 	MaxTotalSize: 2 << 30,
 	MaxRatio:     1000,
+	CheckCompression: true,
 }
 
 // FixedTime is the modification time of every entry a canonical writer emits.
@@ -76,6 +82,7 @@ type Entry struct {
 
 // Archive is a strictly checked zip archive.
 type Archive struct {
+	limits  Limits
 	ra      io.ReaderAt
 	size    int64
 	Entries []Entry // in archive order
@@ -142,7 +149,7 @@ func NewReader(ra io.ReaderAt, size int64, limits Limits) (*Archive, error) {
 	if zr.Comment != "" {
 		return nil, entryErr("", "archive comment is not allowed")
 	}
-	a := &Archive{ra: ra, size: size, byName: make(map[string]int, len(zr.File))}
+	a := &Archive{limits: limits, ra: ra, size: size, byName: make(map[string]int, len(zr.File))}
 	var pos, total int64
 	for i, f := range zr.File {
 		if err := checkName(f.Name); err != nil {
@@ -373,7 +380,7 @@ func (a *Archive) Open(name string) (io.Reader, error) {
 		body = inflater
 	}
 	r := &entryReader{a: a, e: e, body: io.LimitReader(body, e.Size+1), src: src, inflater: inflater, crc: crc32.NewIEEE()}
-	if e.method == zip.Deflate && e.Size <= canonicalCheckMax {
+	if a.limits.CheckCompression && e.method == zip.Deflate && e.Size <= canonicalCheckMax {
 		r.plain = bytes.NewBuffer(make([]byte, 0, e.Size))
 	}
 	return r, nil
