@@ -124,4 +124,3 @@ func mustRel(base, target string) string {
 	}
 	return filepath.ToSlash(rel)
 }
-

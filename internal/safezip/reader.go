@@ -39,10 +39,10 @@ type Limits struct {
 
 // DefaultLimits suit runpacks and packs of real agent runs.
 var DefaultLimits = Limits{
-	MaxEntries:   4096,
-	MaxEntrySize: 1 << 30,
-	MaxTotalSize: 2 << 30,
-	MaxRatio:     1000,
+	MaxEntries:       4096,
+	MaxEntrySize:     1 << 30,
+	MaxTotalSize:     2 << 30,
+	MaxRatio:         1000,
 	CheckCompression: true,
 }
 
