@@ -7,6 +7,7 @@ package actions
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-github/v60/github"
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/gait-dev/gait/internal/exitcode"
@@ -237,24 +239,30 @@ func (r *Runtime) comment(ctx context.Context, ga *githubactions.Action, res *Re
 	defer cancel()
 	out, err := c.upsert(ctx, rep)
 	if err != nil {
-		switch status(err) {
-		case http.StatusForbidden:
-			if ev.fork {
-				skip("the token may not write to this repository (HTTP 403): pull requests from forks get a read-only token")
-			} else {
-				skip("the token may not write comments (HTTP 403); grant `pull-requests: write`, and note that pull requests from forks get a read-only token")
-			}
-		case http.StatusNotFound:
-			skip("pull request #%d of %s/%s was not found (HTTP 404), or the token cannot see it", ev.number, ev.owner, ev.repo)
-		case http.StatusUnauthorized:
-			skip("the token was refused (HTTP 401)")
-		default:
-			skip("GitHub API error: %s", oneLine(err.Error()))
-		}
+		skip("%s", apiProblem(err, ev))
 		return
 	}
 	res.Comment = out.Action
 	ga.Infof("gait regress: %s pull request comment %s", out.Action, out.URL)
+}
+
+// apiProblem says why a GitHub API call failed, in words a user can act on.
+func apiProblem(err error, ev *event) string {
+	code := status(err)
+	_, limited := errors.AsType[*github.RateLimitError](err)
+	switch {
+	case limited || code == http.StatusTooManyRequests:
+		return "GitHub API rate limit exceeded: " + oneLine(err.Error())
+	case code == http.StatusForbidden && ev.fork:
+		return "the token may not write to this repository (HTTP 403): pull requests from forks get a read-only token"
+	case code == http.StatusForbidden:
+		return "the token may not write comments (HTTP 403); grant `pull-requests: write`, and note that pull requests from forks get a read-only token"
+	case code == http.StatusNotFound:
+		return fmt.Sprintf("pull request #%d of %s/%s was not found (HTTP 404), or the token cannot see it", ev.number, ev.owner, ev.repo)
+	case code == http.StatusUnauthorized:
+		return "the token was refused (HTTP 401)"
+	}
+	return "GitHub API error: " + oneLine(err.Error())
 }
 
 // setOutputs writes outputs to $GITHUB_OUTPUT in a stable order.
