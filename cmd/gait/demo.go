@@ -13,6 +13,7 @@ func init() {
 }
 
 func newDemoCmd(a *app) *cobra.Command {
+	var durable bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Write and verify the built-in demo runpack",
@@ -21,6 +22,9 @@ searches, fetches and summarizes), verifies it, and prints its ticket footer
 and what to run next. It needs no network and no keys.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			if durable {
+				return runDurableDemo(a)
+			}
 			res, err := writeDemo(defaultOutDir)
 			if err != nil {
 				return err
@@ -30,6 +34,7 @@ and what to run next. It needs no network and no keys.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&durable, "durable", false, "run the durable job demo: a job blocked at a decision until approved")
 	return cmd
 }
 

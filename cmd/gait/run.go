@@ -23,6 +23,7 @@ func init() {
 			Long:  "run works with runpacks: record one from a run record, inspect it, print its ticket footer, replay it with stubbed tools, or diff two runs.",
 		}
 		cmd.AddCommand(newRunRecordCmd(a), newRunInspectCmd(a), newRunReceiptCmd(a), newRunReplayCmd(a), newRunDiffCmd(a))
+		cmd.AddCommand(newRunSessionCmd(a))
 		root.AddCommand(cmd)
 	})
 }
