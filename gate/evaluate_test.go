@@ -82,7 +82,9 @@ func TestMatchKeys(t *testing.T) {
 			r.Delegation = &IntentDelegation{RequesterIdentity: "alice", Chain: []DelegationLink{{DelegatorIdentity: "lead", DelegateIdentity: "alice"}}}
 		}, nil},
 		{"allowed_delegate_identities", "allowed_delegate_identities: [alice]", func(r *IntentRequest) { r.Delegation = &IntentDelegation{RequesterIdentity: "alice"} }, nil},
-		{"delegation_scopes", "delegation_scopes: [write]", func(r *IntentRequest) { r.Delegation = &IntentDelegation{RequesterIdentity: "alice", ScopeClass: "WRITE"} }, nil},
+		{"delegation_scopes", "delegation_scopes: [write]", func(r *IntentRequest) {
+			r.Delegation = &IntentDelegation{RequesterIdentity: "alice", ScopeClass: "WRITE"}
+		}, nil},
 		{"max_delegation_depth", "max_delegation_depth: 0", func(r *IntentRequest) { r.Delegation = &IntentDelegation{RequesterIdentity: "alice"} }, func(r *IntentRequest) {
 			r.Delegation = &IntentDelegation{RequesterIdentity: "alice", Chain: []DelegationLink{{DelegatorIdentity: "a", DelegateIdentity: "b"}}}
 		}},

@@ -185,8 +185,26 @@ func ParseProfile(s string) (Profile, error) {
 	return "", exitcode.Invalidf("profile %q is not standard or oss-prod; pass --profile standard or --profile oss-prod", s)
 }
 
-// ErrInvalidIntent marks an intent that cannot be normalized.
+// ErrInvalidIntent marks an intent that cannot be normalized; errors.Is
+// matches every *IntentError against it.
 var ErrInvalidIntent = errors.New("invalid intent")
+
+// IntentError says why an intent cannot be normalized.
+type IntentError struct{ Problem string }
+
+func (e *IntentError) Error() string { return "invalid intent: " + e.Problem }
+
+// Is makes errors.Is(err, ErrInvalidIntent) hold.
+func (e *IntentError) Is(target error) bool { return target == ErrInvalidIntent }
+
+// IntentProblem returns the problem text of an *IntentError in err's chain,
+// or err's text.
+func IntentProblem(err error) string {
+	if ie, ok := errors.AsType[*IntentError](err); ok {
+		return ie.Problem
+	}
+	return err.Error()
+}
 
 // maxIntentBytes bounds an intent document.
 const maxIntentBytes = 16 << 20
@@ -303,7 +321,7 @@ func unknownIn(where string, m map[string]json.RawMessage, allowed []string) err
 func ParseIntent(data []byte, profile Profile) (*Intent, error) {
 	req, err := DecodeIntent(data, profile)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidIntent, err)
+		return nil, &IntentError{Problem: err.Error()}
 	}
 	return Normalize(req)
 }
@@ -325,7 +343,7 @@ type normalizedDoc struct {
 func Normalize(req IntentRequest) (*Intent, error) {
 	in, err := normalize(req)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidIntent, err)
+		return nil, &IntentError{Problem: err.Error()}
 	}
 	return in, nil
 }

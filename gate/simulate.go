@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -77,7 +76,7 @@ func Simulate(baseline, candidate *Policy, fixtures []string) ([]Change, error) 
 		in, nerr := Normalize(req)
 		b, c := decideOrFail(baseline, in, req, nerr), decideOrFail(candidate, in, req, nerr)
 		if b.Verdict == "" || c.Verdict == "" {
-			return nil, exitcode.Invalidf("%s: %v; fix the intent fixture", f, errors.Unwrap(nerr))
+			return nil, exitcode.Invalidf("%s: %v; fix the intent fixture", f, IntentProblem(nerr))
 		}
 		ch := Change{
 			Fixture: f, ToolName: req.ToolName, BaselineVerdict: b.Verdict, CandidateVerdict: c.Verdict,

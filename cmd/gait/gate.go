@@ -200,11 +200,11 @@ func runGateEval(a *app, o gateEvalOptions) error {
 	if nerr != nil {
 		d, blocked := policy.InvalidIntentDecision(req.Context.RiskClass)
 		if !blocked {
-			return exitcode.Invalidf("%s: %v; fix the intent (schema gait.gate.intent_request)", o.intent, errors.Unwrap(nerr))
+			return exitcode.Invalidf("%s: %v; fix the intent (schema gait.gate.intent_request)", o.intent, gate.IntentProblem(nerr))
 		}
 		res := gateEvalResult{OK: true, Verdict: d.Verdict, ReasonCodes: d.ReasonCodes, Violations: d.Violations,
 			PolicyDigest: policy.Digest(), Profile: profile, ExitCode: int(exitcode.PolicyBlock),
-			Warnings: []string{fmt.Sprintf("intent not evaluable: %v", errors.Unwrap(nerr))}}
+			Warnings: []string{fmt.Sprintf("intent not evaluable: %v", gate.IntentProblem(nerr))}}
 		a.emit(res, kv("verdict", string(d.Verdict), "reason_codes", strings.Join(d.ReasonCodes, ","), "exit_code", "3"))
 		return silent(exitcode.PolicyBlock)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -122,7 +121,7 @@ the verdict: 0 allow, 3 block, 4 require_approval.`,
 			if nerr != nil {
 				var ok bool
 				if d, ok = p.InvalidIntentDecision(req.Context.RiskClass); !ok {
-					return exitcode.Invalidf("%s: %v; fix the intent (schema gait.gate.intent_request)", args[1], errors.Unwrap(nerr))
+					return exitcode.Invalidf("%s: %v; fix the intent (schema gait.gate.intent_request)", args[1], gate.IntentProblem(nerr))
 				}
 			} else {
 				d = p.Evaluate(in)
