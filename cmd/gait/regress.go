@@ -214,7 +214,7 @@ func writeRegressOutputs(rep *regress.Report, output, junitPath string) error {
 }
 
 // policyEvaluator is how regress re-evaluates intents under a policy.
-func (a *app) policyEvaluator() regress.PolicyEvaluator { return nil }
+func (a *app) policyEvaluator() regress.PolicyEvaluator { return regress.NewGateEvaluator() }
 
 // sourceResolver turns non-runpack sources (job packs, session chains) into runpack bytes.
 func (a *app) sourceResolver() func(string) ([]byte, bool, error) { return nil }
