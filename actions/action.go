@@ -87,7 +87,7 @@ func (r *Runtime) Run(ctx context.Context) (*Result, error) {
 }
 
 func (r *Runtime) run(ctx context.Context, ga *githubactions.Action, token string) (*Result, error) {
-	in, err := readInputs(ga, r.Getenv)
+	in, err := readInputs(ga)
 	if err != nil {
 		return nil, err
 	}

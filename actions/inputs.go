@@ -53,20 +53,15 @@ type inputs struct {
 	junit            string // joined with workdir
 	result           string // joined with workdir
 	comment          bool
-	token            string
 	failOnRegression bool
 	fixtures         []string
 	parallel         int
 }
 
-// readInputs reads and checks the inputs. Problems are bad input (exit 6).
-func readInputs(ga *githubactions.Action, getenv func(string) string) (*inputs, error) {
+// readInputs reads and checks the inputs but the token. Problems are bad input (exit 6).
+func readInputs(ga *githubactions.Action) (*inputs, error) {
 	in := &inputs{
 		workdir: orDefault(ga.GetInput(InputWorkdir), DefaultWorkdir),
-		token:   ga.GetInput(InputToken),
-	}
-	if in.token == "" {
-		in.token = strings.TrimSpace(getenv("GITHUB_TOKEN"))
 	}
 	var err error
 	if in.comment, err = boolInput(ga, InputComment, true); err != nil {

@@ -1,0 +1,19 @@
+# The gait-regress GitHub Action image: a static gait binary on a minimal
+# base with no shell, run as a non-root user. action.yml runs it as
+# `gait action regress`.
+FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/gait ./cmd/gait
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/gait /gait
+# The runner mounts the workspace and its command files owned by its own
+# user, uid 1001 on GitHub-hosted runners; running as that uid (not root)
+# lets the action write gait-out/, $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY.
+# Self-hosted runners with another uid can rebuild with --build-arg UID=….
+ARG UID=1001
+USER ${UID}:${UID}
+ENTRYPOINT ["/gait"]
