@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -550,16 +551,68 @@ func VerifyPack(path string, opts VerifyOptions) (PackVerifyResult, error) {
 	return res, nil
 }
 
-// RunpackFromPack returns the runpack bytes a pack carries: the embedded
-// source/runpack.zip of a run pack. Other pack types carry no runpack
-// (exit 6).
+// RunpackFromPack returns the runpack bytes a pack carries. A run pack
+// returns its embedded source/runpack.zip unchanged. A job pack becomes a
+// runpack whose steps are the job's events in revision order (tool
+// "job.<event type>", args the revision and reason code), so a job's history
+// can be replayed and graded like a run. Other pack types are refused (exit 6).
 func RunpackFromPack(path string) ([]byte, error) {
 	p, err := OpenPack(path)
 	if err != nil {
 		return nil, err
 	}
-	if p.Manifest.PackType != PackTypeRun {
-		return nil, exitcode.Invalidf("%s: a %s pack holds no runpack; pass a run pack (gait pack build --type run)", path, p.Manifest.PackType)
+	switch p.Manifest.PackType {
+	case PackTypeRun:
+		return p.files[FileSourceRunpack], nil
+	case PackTypeJob:
+		rec, err := jobRunRecord(p)
+		if err != nil {
+			return nil, exitcode.Wrap(exitcode.Of(err), fmt.Errorf("%s: %w", path, err))
+		}
+		rp, err := Build(rec, RecordOptions{})
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		if err := rp.Write(&buf); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
 	}
-	return p.files[FileSourceRunpack], nil
+	return nil, exitcode.Invalidf("%s: a %s pack holds no runpack; pass a run or job pack", path, p.Manifest.PackType)
+}
+
+var runIDUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]`)
+
+// jobRunRecord turns a job pack's events into a run record.
+func jobRunRecord(p *Pack) (*RunRecord, error) {
+	var jp JobPayload
+	if err := json.Unmarshal(p.files[FileJobPayload], &jp); err != nil {
+		return nil, fmt.Errorf("%s: %v", FileJobPayload, err)
+	}
+	runID := "run_" + runIDUnsafe.ReplaceAllString(jp.JobID, "_")
+	rec := &RunRecord{Run: Run{CreatedAt: jp.CreatedAt, ProducerVersion: "0.0.0-dev", RunID: runID}}
+	rec.Refs = Refs{CreatedAt: jp.CreatedAt, ProducerVersion: "0.0.0-dev"}
+	for _, line := range splitLines(p.files[FileJobEvents]) {
+		var ev struct {
+			CreatedAt  string         `json:"created_at"`
+			Revision   int64          `json:"revision"`
+			Type       string         `json:"type"`
+			ReasonCode string         `json:"reason_code"`
+			Payload    map[string]any `json:"payload"`
+		}
+		if err := json.Unmarshal(line, &ev); err != nil {
+			return nil, fmt.Errorf("%s: %v", FileJobEvents, err)
+		}
+		id := fmt.Sprintf("intent_%d", ev.Revision)
+		args := map[string]any{"revision": ev.Revision, "reason_code": ev.ReasonCode}
+		if t, ok := ev.Payload["checkpoint_type"]; ok {
+			args["checkpoint_type"] = t
+		}
+		ab, _ := json.Marshal(args)
+		rb, _ := json.Marshal(map[string]any{"reason_code": ev.ReasonCode, "status": jp.Status})
+		rec.Intents = append(rec.Intents, Intent{IntentID: id, ToolName: "job." + ev.Type, Args: ab, CreatedAt: ev.CreatedAt})
+		rec.Results = append(rec.Results, Result{IntentID: id, Status: "ok", Result: rb, CreatedAt: ev.CreatedAt})
+	}
+	return rec, nil
 }

@@ -139,8 +139,21 @@ func TestJobPackFromCorpusState(t *testing.T) {
 	}
 	validate(t, compileSchema(t, "manifest.schema.json"), jp.File(FilePackManifest))
 	validate(t, compileSchema(t, "job.schema.json"), jp.File(FileJobPayload))
-	if _, err := RunpackFromPackBytes(t, jp); exitcode.Of(err) != exitcode.InvalidInput {
-		t.Fatalf("runpack from a job pack: %v, want exit 6", err)
+	b, err := RunpackFromPackBytes(t, jp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp, err := OpenBytes("job.zip", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "job.submitted,job.checkpoint_added,job.approved,job.resumed,job.checkpoint_added"
+	if got := strings.Join(rp.ToolSequence(), ","); got != want || rp.Manifest.RunID != "run_job_demo_durable" {
+		t.Fatalf("job runpack %s: %s", rp.Manifest.RunID, got)
+	}
+	b2, _ := RunpackFromPackBytes(t, jp)
+	if !bytes.Equal(b, b2) {
+		t.Fatal("job runpack bytes differ between calls")
 	}
 }
 
