@@ -484,9 +484,6 @@ func TestIntentFromToolCall(t *testing.T) {
 }
 
 func TestFormatRoundTrip(t *testing.T) {
-	for _, tc := range referenceVerdicts[:1] {
-		_ = tc
-	}
 	p := mustPolicy(t, `
 default_verdict: block
 fail_closed: {enabled: true, required_fields: [targets]}
