@@ -4,11 +4,11 @@ BIN      := bin/gait
 FUZZTIME ?= 30s
 PKGS     := ./...
 
-.PHONY: all test vet gotest e2e build lint fmt fuzz bench clean
+.PHONY: all test vet gotest e2e build lint lint-workflows fmt fuzz bench clean
 
 all: build
 
-test: vet gotest e2e
+test: vet gotest e2e lint-workflows
 
 vet:
 	$(GO) vet $(PKGS)
@@ -27,6 +27,10 @@ lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: run make fmt"; exit 1; }
 	$(GO) mod tidy -diff
 	$(GO) vet $(PKGS)
+
+# actionlint (pinned in tools/go.mod) on the project's workflows and the templates.
+lint-workflows:
+	$(GO) tool -modfile=tools/go.mod actionlint .github/workflows/*.yml workflows-templates/*.yml
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
