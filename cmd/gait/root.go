@@ -47,7 +47,7 @@ func run(args []string, in io.Reader, out, errOut io.Writer, getenv func(string)
 	if code == exitcode.InvalidInput && isUsageError(err) {
 		msg += "; run `gait --help` or `gait <command> --help`"
 	}
-	if a.json {
+	if a.json && !errors.Is(err, errSilent) {
 		a.writeJSON(errorResult{OK: false, Error: msg, ErrorCode: code.String(), ExitCode: int(code)})
 	}
 	if !errors.Is(err, errSilent) {
