@@ -49,9 +49,9 @@ const (
 // inputs are the action's inputs, parsed and checked.
 type inputs struct {
 	workdir          string
-	config           string // joined with workdir
-	junit            string // joined with workdir
-	result           string // joined with workdir
+	config           string // resolved against workdir
+	junit            string // resolved against workdir
+	result           string // resolved against workdir
 	comment          bool
 	failOnRegression bool
 	fixtures         []string
@@ -75,11 +75,11 @@ func readInputs(ga *githubactions.Action) (*inputs, error) {
 		return nil, err
 	}
 	in.fixtures, in.parallel = a.fixtures, a.parallel
-	in.config = filepath.Join(in.workdir, orDefault(ga.GetInput(InputConfig), DefaultConfig))
+	in.config = under(in.workdir, orDefault(ga.GetInput(InputConfig), DefaultConfig))
 	junit := orDefault(ga.GetInput(InputJUnit), DefaultJUnit)
-	in.junit = filepath.Join(in.workdir, junit)
+	in.junit = under(in.workdir, junit)
 	if a.output != "" {
-		in.result = filepath.Join(in.workdir, a.output)
+		in.result = under(in.workdir, a.output)
 	} else {
 		in.result = filepath.Join(filepath.Dir(in.junit), resultName)
 	}
@@ -87,6 +87,14 @@ func readInputs(ga *githubactions.Action) (*inputs, error) {
 		return nil, exitcode.Invalidf("inputs: junit and the result document are both %s; pick another junit path or --output", in.junit)
 	}
 	return in, nil
+}
+
+// under resolves p against the working directory unless it is absolute.
+func under(workdir, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(workdir, p)
 }
 
 func orDefault(v, def string) string {
