@@ -223,3 +223,14 @@ func (rp *Runpack) ToolSequence() []string {
 	}
 	return out
 }
+
+// IsPack reports whether path is a unified pack (it holds a pack manifest)
+// rather than a runpack. Unreadable files are not packs.
+func IsPack(path string) bool {
+	a, err := safezip.Open(path, readLimits)
+	if err != nil {
+		return false
+	}
+	defer a.Close()
+	return a.Has(FilePackManifest)
+}

@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/gait-dev/gait/internal/atomicfile"
 	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/job"
 	"github.com/gait-dev/gait/pack"
 )
 
@@ -20,9 +22,9 @@ type InitOptions struct {
 	ConfigPath string // gait.yaml
 	OutDir     string // where run ids resolve (gait-out)
 	Evaluator  PolicyEvaluator
-	// ResolveSource turns From into runpack bytes for sources other than a
-	// runpack (job packs, session chains). It returns ok=false to fall back.
-	ResolveSource func(from string) (data []byte, ok bool, err error)
+	// Checkpoint picks a session chain's checkpoint: "latest" (default) or
+	// a 1-based index.
+	Checkpoint string
 }
 
 // InitResult says what init did.
@@ -119,17 +121,24 @@ func Init(opts InitOptions) (InitResult, error) {
 	return res, nil
 }
 
+// readSource returns the runpack bytes behind From: a session chain's
+// checkpoint (a .json chain file), the runpack inside a run or job pack, or
+// a runpack given by path or run id.
 func readSource(opts InitOptions) ([]byte, string, error) {
-	if opts.ResolveSource != nil {
-		data, ok, err := opts.ResolveSource(opts.From)
+	path := opts.From
+	if strings.HasSuffix(opts.From, ".json") {
+		p, err := job.RunpackFromChain(opts.From, opts.Checkpoint)
 		if err != nil {
 			return nil, "", err
 		}
-		if ok {
-			return data, opts.From, nil
+		path = p
+	} else {
+		path = pack.Resolve(opts.From, opts.OutDir)
+		if pack.IsPack(path) {
+			data, err := pack.RunpackFromPack(path)
+			return data, path, err
 		}
 	}
-	path := pack.Resolve(opts.From, opts.OutDir)
 	if _, err := pack.Verify(path, pack.VerifyOptions{}); err != nil {
 		return nil, "", err
 	}

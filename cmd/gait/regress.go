@@ -42,11 +42,12 @@ func (f *regressRunFlags) add(cmd *cobra.Command) {
 }
 
 type initFlags struct {
-	from, name, policy, config string
+	from, name, policy, config, checkpoint string
 }
 
 func (f *initFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.from, "from", "", "run id or runpack path to turn into a fixture")
+	cmd.Flags().StringVar(&f.from, "from", "", "run id, runpack, run or job pack, or session chain (.json) to turn into a fixture")
+	cmd.Flags().StringVar(&f.checkpoint, "checkpoint", "latest", "session chain checkpoint: latest or a 1-based index")
 	cmd.Flags().StringVar(&f.name, "name", "", "fixture name (default: the run id)")
 	cmd.Flags().StringVar(&f.policy, "policy", "", "policy file whose verdicts the fixture pins")
 	cmd.Flags().StringVar(&f.config, "config", regress.DefaultConfig, "regress config to create or extend")
@@ -58,7 +59,7 @@ func (f *initFlags) options(a *app) (regress.InitOptions, error) {
 	}
 	return regress.InitOptions{
 		From: f.from, Name: f.name, Policy: f.policy, ConfigPath: f.config, OutDir: defaultOutDir,
-		Evaluator: a.policyEvaluator(), ResolveSource: a.sourceResolver(),
+		Evaluator: a.policyEvaluator(), Checkpoint: f.checkpoint,
 	}, nil
 }
 
@@ -215,6 +216,3 @@ func writeRegressOutputs(rep *regress.Report, output, junitPath string) error {
 
 // policyEvaluator is how regress re-evaluates intents under a policy.
 func (a *app) policyEvaluator() regress.PolicyEvaluator { return regress.NewGateEvaluator() }
-
-// sourceResolver turns non-runpack sources (job packs, session chains) into runpack bytes.
-func (a *app) sourceResolver() func(string) ([]byte, bool, error) { return nil }
