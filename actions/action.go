@@ -7,6 +7,8 @@ package actions
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -103,7 +105,7 @@ func (r *Runtime) run(ctx context.Context, ga *githubactions.Action, token strin
 	if err == nil {
 		var buf bytes.Buffer
 		_ = report.Text(&buf, rep)
-		fmt.Fprint(r.Stdout, buf.String())
+		r.printInert(ga, buf.String())
 	}
 	ga.EndGroup()
 	if err != nil {
@@ -147,6 +149,21 @@ func (r *Runtime) run(ctx context.Context, ga *githubactions.Action, token strin
 		ga.Noticef("gait regress failed (%d fixtures) but fail-on-regression is false; the step passes", rep.Failed)
 	}
 	return res, nil
+}
+
+// printInert prints text that comes from fixtures (names, tool calls,
+// diffs) between stop-commands and its resume token, so that a line in it
+// starting with "::" is shown and never run as a workflow command.
+func (r *Runtime) printInert(ga *githubactions.Action, text string) {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	resume := hex.EncodeToString(b[:])
+	ga.IssueCommand(&githubactions.Command{Name: "stop-commands", Message: resume})
+	fmt.Fprint(r.Stdout, text)
+	if !strings.HasSuffix(text, "\n") {
+		fmt.Fprintln(r.Stdout)
+	}
+	fmt.Fprintf(r.Stdout, "::%s::\n", resume)
 }
 
 // annotate emits one error annotation per failing fixture, on its

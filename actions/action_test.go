@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -368,7 +369,8 @@ func TestPullRequestGolden(t *testing.T) {
 		t.Fatal(out.err)
 	}
 	gh.verify(createCalls()...)
-	golden(t, "pull_request.stdout", strings.ReplaceAll(out.stdout, testToken, "TOKEN"))
+	stdout := regexp.MustCompile(`(?m)^(::stop-commands::|::)[0-9a-f]{32}(::)?$`).ReplaceAllString(out.stdout, "${1}RESUME$2")
+	golden(t, "pull_request.stdout", strings.ReplaceAll(stdout, testToken, "TOKEN"))
 	golden(t, "pull_request.output", out.files["$GITHUB_OUTPUT"])
 	golden(t, "pull_request.summary", out.summary)
 	golden(t, "pull_request.comment", gh.mine()[0].Body)
