@@ -3,9 +3,14 @@ package safezip
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
+	"hash/crc32"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"unicode/utf8"
 )
 
 // File is one entry to write.
@@ -16,14 +21,30 @@ type File struct {
 
 // Write writes files as a canonical archive: entries sorted by name,
 // deflated, with the fixed timestamp and 0644 mode. The same files always
-// give the same bytes.
+// give the same bytes. Entries up to 1 MiB are deflated exactly as
+// archive/zip does (so readers can check their compressed bytes); larger
+// ones are deflated in independent chunks on all cores.
 func Write(w io.Writer, files []File) error {
 	sorted := slices.Clone(files)
 	slices.SortFunc(sorted, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
-	zw := zip.NewWriter(w)
 	for _, f := range sorted {
 		if err := checkName(f.Name); err != nil {
 			return err
+		}
+	}
+	big := make([][]byte, len(sorted))
+	for i, f := range sorted {
+		if len(f.Data) > canonicalCheckMax {
+			big[i] = deflateChunks(f.Data)
+		}
+	}
+	zw := zip.NewWriter(w)
+	for i, f := range sorted {
+		if big[i] != nil {
+			if err := writeRaw(zw, f, big[i]); err != nil {
+				return err
+			}
+			continue
 		}
 		h := &zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: FixedTime}
 		h.SetMode(0o644)
@@ -36,6 +57,82 @@ func Write(w io.Writer, files []File) error {
 		}
 	}
 	return zw.Close()
+}
+
+// writeRaw adds a precompressed entry with the header CreateHeader would
+// have written for it.
+func writeRaw(zw *zip.Writer, f File, compressed []byte) error {
+	h := &zip.FileHeader{
+		Name: f.Name, Method: zip.Deflate, Flags: flagDescriptor,
+		CreatorVersion: creatorUnix20, ReaderVersion: 20,
+		ModifiedDate: 0x21, ModifiedTime: 0, Extra: canonicalExtra,
+		ExternalAttrs: regularFile644, CRC32: crc32.ChecksumIEEE(f.Data),
+		CompressedSize64: uint64(len(compressed)), UncompressedSize64: uint64(len(f.Data)),
+	}
+	if !isASCII(f.Name) && utf8.ValidString(f.Name) {
+		h.Flags |= flagUTF8
+	}
+	fw, err := zw.CreateRaw(h)
+	if err != nil {
+		return err
+	}
+	_, err = fw.Write(compressed)
+	return err
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// deflateChunkSize is the unit of parallel compression. Each chunk is an
+// independent run of deflate blocks ending in a sync flush, so the chunks
+// concatenate into one valid stream.
+const deflateChunkSize = 1 << 20
+
+// deflateChunks compresses data as independent 1 MiB chunks at BestSpeed on
+// all cores and closes the stream with an empty final block. The output
+// depends only on data.
+func deflateChunks(data []byte) []byte {
+	n := (len(data) + deflateChunkSize - 1) / deflateChunkSize
+	outs := make([][]byte, n)
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			var buf bytes.Buffer
+			fw, _ := flate.NewWriter(&buf, flate.BestSpeed)
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return
+				}
+				buf.Reset()
+				fw.Reset(&buf)
+				_, _ = fw.Write(data[i*deflateChunkSize : min((i+1)*deflateChunkSize, len(data))])
+				_ = fw.Flush()
+				outs[i] = bytes.Clone(buf.Bytes())
+			}
+		})
+	}
+	wg.Wait()
+	size := 2
+	for _, o := range outs {
+		size += len(o)
+	}
+	out := make([]byte, 0, size)
+	for _, o := range outs {
+		out = append(out, o...)
+	}
+	return append(out, 0x03, 0x00) // final, empty fixed-Huffman block
 }
 
 // Bytes returns the canonical archive of files.
