@@ -38,7 +38,7 @@ const (
 // Runtime is one run of the action with its dependencies injected, so a
 // test can run it with a fake environment and a fake GitHub.
 type Runtime struct {
-	// Getenv reads the runner's environment (INPUT_*, GITHUB_*).
+	// Getenv reads the runner's environment (INPUT_*, GITHUB_*); required.
 	Getenv func(string) string
 	// Stdout receives workflow commands and the log.
 	Stdout io.Writer
@@ -49,7 +49,7 @@ type Runtime struct {
 	// Evaluator and ProducerVersion are passed to regress.Run.
 	Evaluator       regress.PolicyEvaluator
 	ProducerVersion string
-	// WriteResults writes the result document and the JUnit report.
+	// WriteResults writes the result document and the JUnit report; required.
 	WriteResults func(rep *regress.Report, resultPath, junitPath string) error
 }
 
