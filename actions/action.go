@@ -13,8 +13,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -123,7 +125,10 @@ func (r *Runtime) run(ctx context.Context, ga *githubactions.Action, token strin
 
 	r.annotate(ga, rep, in.config, ghctx.Workspace)
 
-	summary := report.Markdown(rep, report.MarkdownOptions{
+	// The summary and the comment are not shown next to the files: link
+	// each fixture to its fixture.json at the commit that was tested.
+	linked := linkFixtures(rep, in.config, ghctx, ev)
+	summary := report.Markdown(linked, report.MarkdownOptions{
 		MaxBytes: SummaryLimit, TruncationNote: "the full diff is in " + res.ResultPath,
 	})
 	if err := r.fileCommand(ga, "GITHUB_STEP_SUMMARY", func() { ga.AddStepSummary(summary) }); err != nil {
@@ -131,7 +136,7 @@ func (r *Runtime) run(ctx context.Context, ga *githubactions.Action, token strin
 	}
 
 	if in.comment {
-		r.comment(ctx, ga, res, rep, in, ev, ghctx, token)
+		r.comment(ctx, ga, res, linked, in, ev, ghctx, token)
 	}
 
 	if err := r.setOutputs(ga, map[string]string{
@@ -196,6 +201,34 @@ func (r *Runtime) annotate(ga *githubactions.Action, rep *regress.Report, config
 		ga.Noticef("%d more failing fixtures are not annotated (GitHub shows %d error annotations per step); see the job summary and the JUnit report",
 			more, MaxErrorAnnotations)
 	}
+}
+
+// linkFixtures returns a copy of rep whose fixture files are URLs of the
+// files at the tested commit, or rep when the run's repository or commit
+// is unknown.
+func linkFixtures(rep *regress.Report, config string, ghctx *githubactions.GitHubContext, ev *event) *regress.Report {
+	if ev.owner == "" || ev.repo == "" || ev.sha == "" || ghctx.ServerURL == "" {
+		return rep
+	}
+	base := fmt.Sprintf("%s/%s/%s/blob/%s/", strings.TrimRight(ghctx.ServerURL, "/"), url.PathEscape(ev.owner), url.PathEscape(ev.repo), url.PathEscape(ev.sha))
+	workspace := ghctx.Workspace
+	if workspace == "" {
+		workspace, _ = os.Getwd()
+	}
+	out := *rep
+	out.Fixtures = slices.Clone(rep.Fixtures)
+	for i, f := range out.Fixtures {
+		rel := workspaceRel(workspace, filepath.Join(filepath.Dir(config), filepath.FromSlash(f.FixtureFile)))
+		if rel == ".." || strings.HasPrefix(rel, "../") || filepath.IsAbs(rel) {
+			continue
+		}
+		parts := strings.Split(rel, "/")
+		for j, p := range parts {
+			parts[j] = url.PathEscape(p)
+		}
+		out.Fixtures[i].FixtureFile = base + strings.Join(parts, "/")
+	}
+	return &out
 }
 
 // workspaceRel returns path relative to the workspace, with slashes.

@@ -322,7 +322,11 @@ func TestEvents(t *testing.T) {
 				!strings.HasPrefix(errs[0], "::error file=fixtures/fail_b/fixture.json,title=gait regress%3A fixture fail_b failed::trajectory: ") {
 				t.Errorf("annotations %q", errs)
 			}
-			if !strings.Contains(out.summary, "| [`fail_b`](fixtures/fail_b/fixture.json) | `trajectory` |") {
+			sha := rn.env["GITHUB_SHA"]
+			if strings.HasPrefix(event, "pull_request.") {
+				sha = "ec26c3e57ca3a959ca5aad62de7213c562f8c821" // pull_request.head.sha
+			}
+			if !strings.Contains(out.summary, "| [`fail_b`](https://github.example/Codertocat/Hello-World/blob/"+sha+"/fixtures/fail_b/fixture.json) | `trajectory` |") {
 				t.Errorf("summary:\n%s", out.summary)
 			}
 			for _, f := range []string{"gait-out/junit.xml", "gait-out/regress_result.json"} {

@@ -15,6 +15,7 @@ type event struct {
 	repo   string
 	number int // pull request number; 0 when not a pull request
 	fork   bool
+	sha    string // the commit the fixtures were read from
 }
 
 // readEvent reads $GITHUB_EVENT_NAME and the payload at $GITHUB_EVENT_PATH.
@@ -31,6 +32,10 @@ func readEvent(ga *githubactions.Action) (*event, *githubactions.GitHubContext, 
 		head, _ := dig(pr, "head", "repo", "full_name").(string)
 		base, _ := dig(pr, "base", "repo", "full_name").(string)
 		ev.fork = head != "" && base != "" && head != base
+		ev.sha, _ = dig(pr, "head", "sha").(string)
+	}
+	if ev.sha == "" {
+		ev.sha = ctx.SHA
 	}
 	if ev.number == 0 {
 		ev.number = number(ctx.Event["number"])
