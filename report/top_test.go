@@ -155,8 +155,11 @@ func TestTopBadInput(t *testing.T) {
 			_, err := Top(TopOptions{Runs: []string{"gait-out/trace_read.json"}})
 			return err
 		},
-		"nothing":        func() error { _, err := Top(TopOptions{}); return err },
-		"negative limit": func() error { _, err := Top(TopOptions{Runs: []string{"gait-out/runpack_run_demo.zip"}, Limit: -1}); return err },
+		"nothing": func() error { _, err := Top(TopOptions{}); return err },
+		"negative limit": func() error {
+			_, err := Top(TopOptions{Runs: []string{"gait-out/runpack_run_demo.zip"}, Limit: -1})
+			return err
+		},
 	}
 	for name, f := range cases {
 		if err := f(); exitcode.Of(err) != exitcode.InvalidInput {
