@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/internal/jcs"
 	"github.com/gait-dev/gait/internal/keys"
 	"github.com/gait-dev/gait/internal/safezip"
 )
@@ -252,4 +253,25 @@ func FuzzParseRunRecord(f *testing.F) {
 			t.Fatal("digest changed on read back")
 		}
 	})
+}
+
+// The hand-assembled JSONL lines equal the generic canonical encoding.
+func TestLinesAreCanonical(t *testing.T) {
+	in := Intent{Args: []byte(`{"a":1}`), ArgsDigest: "d", CreatedAt: "t", IntentID: "i\u2028<&>", ProducerVersion: "p\b", RunID: "run_x", SchemaID: SchemaIntent, SchemaVersion: "1.0.0", ToolName: "tool.\"q\"\\é"}
+	r := Result{CreatedAt: "t", IntentID: "i", ProducerVersion: "p", ResultDigest: "d", RunID: "run_x", SchemaID: SchemaResult, SchemaVersion: "1.0.0", Status: "ok"}
+	for _, tc := range []struct {
+		got  []byte
+		want any
+	}{
+		{encodeLines([]Intent{in}, intentLine), in},
+		{encodeLines([]Result{r}, resultLine), r},
+	} {
+		want, err := jcs.Marshal(tc.want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(tc.got) != string(want)+"\n" {
+			t.Errorf("line\n%s\nwant\n%s", tc.got, want)
+		}
+	}
 }

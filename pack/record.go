@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -259,16 +258,11 @@ func (rp *Runpack) encode(mode string, priv ed25519.PrivateKey) error {
 	if files[FileRefs], err = jcs.Marshal(rp.Refs); err != nil {
 		return err
 	}
-	var intents []byte
-	var intentErr error
 	var wg sync.WaitGroup
-	wg.Go(func() { intents, intentErr = encodeLines(rp.Intents) })
-	files[FileResults], err = encodeLines(rp.Results)
+	wg.Go(func() { files[FileIntents] = encodeLines(rp.Intents, intentLine) })
+	results := encodeLines(rp.Results, resultLine)
 	wg.Wait()
-	if err = errors.Join(err, intentErr); err != nil {
-		return err
-	}
-	files[FileIntents] = intents
+	files[FileResults] = results
 	m := Manifest{
 		CaptureMode:     mode,
 		CreatedAt:       rp.Run.CreatedAt,
@@ -296,17 +290,63 @@ func (rp *Runpack) encode(mode string, priv ed25519.PrivateKey) error {
 	return nil
 }
 
-func encodeLines[T any](items []T) ([]byte, error) {
+// encodeLines writes one canonical JSON line per record. The records'
+// payloads are already canonical, so each line is assembled directly in
+// canonical key order instead of being encoded and re-sorted.
+func encodeLines[T any](items []T, line func(*bytes.Buffer, *T)) []byte {
 	var buf bytes.Buffer
 	for i := range items {
-		line, err := jcs.MarshalSorted(&items[i])
-		if err != nil {
-			return nil, err
-		}
-		buf.Write(line)
+		line(&buf, &items[i])
 		buf.WriteByte('\n')
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes()
+}
+
+// field writes ,"name":"value" (or {"name":"value" for the first field).
+func field(buf *bytes.Buffer, first bool, name, value string) {
+	if first {
+		buf.WriteByte('{')
+	} else {
+		buf.WriteByte(',')
+	}
+	buf.WriteByte('"')
+	buf.WriteString(name)
+	buf.WriteString(`":`)
+	jcs.WriteString(buf, value)
+}
+
+func intentLine(buf *bytes.Buffer, in *Intent) {
+	first := true
+	if len(in.Args) > 0 {
+		buf.WriteString(`{"args":`)
+		buf.Write(in.Args)
+		first = false
+	}
+	field(buf, first, "args_digest", in.ArgsDigest)
+	field(buf, false, "created_at", in.CreatedAt)
+	field(buf, false, "intent_id", in.IntentID)
+	field(buf, false, "producer_version", in.ProducerVersion)
+	field(buf, false, "run_id", in.RunID)
+	field(buf, false, "schema_id", in.SchemaID)
+	field(buf, false, "schema_version", in.SchemaVersion)
+	field(buf, false, "tool_name", in.ToolName)
+	buf.WriteByte('}')
+}
+
+func resultLine(buf *bytes.Buffer, r *Result) {
+	field(buf, true, "created_at", r.CreatedAt)
+	field(buf, false, "intent_id", r.IntentID)
+	field(buf, false, "producer_version", r.ProducerVersion)
+	if len(r.Result) > 0 {
+		buf.WriteString(`,"result":`)
+		buf.Write(r.Result)
+	}
+	field(buf, false, "result_digest", r.ResultDigest)
+	field(buf, false, "run_id", r.RunID)
+	field(buf, false, "schema_id", r.SchemaID)
+	field(buf, false, "schema_version", r.SchemaVersion)
+	field(buf, false, "status", r.Status)
+	buf.WriteByte('}')
 }
 
 // Write writes the runpack's canonical zip bytes to w.

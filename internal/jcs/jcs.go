@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -19,23 +18,22 @@ import (
 )
 
 // Canonicalize returns the canonical form of the JSON document in data.
-// Duplicate object keys and trailing data are rejected.
+// Duplicate object keys, trailing data and nesting deeper than 10,000
+// levels are rejected. Invalid UTF-8 in strings becomes U+FFFD, as
+// encoding/json decodes it.
 func Canonicalize(data []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := decodeValue(dec)
-	if err != nil {
+	p := parser{data: data}
+	var out bytes.Buffer
+	out.Grow(len(data))
+	p.skipSpace()
+	if err := p.value(&out, 0); err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	p.skipSpace()
+	if p.pos != len(p.data) {
 		return nil, errors.New("jcs: trailing data after JSON value")
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(data))
-	if err := encode(&buf, v); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return out.Bytes(), nil
 }
 
 // Marshal encodes v with encoding/json and returns its canonical form.
@@ -47,112 +45,330 @@ func Marshal(v any) ([]byte, error) {
 	return Canonicalize(raw)
 }
 
-type member struct {
-	key string
-	val any
+const maxDepth = 10000
+
+// parser is a single-pass validating canonicalizer over a byte slice.
+type parser struct {
+	data []byte
+	pos  int
 }
 
-// decodeValue reads one value token by token so duplicate keys are seen.
-func decodeValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, fmt.Errorf("jcs: %w", err)
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			var members []member
-			seen := map[string]bool{}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, fmt.Errorf("jcs: %w", err)
-				}
-				key, ok := kt.(string)
-				if !ok {
-					return nil, errors.New("jcs: object key is not a string")
-				}
-				if seen[key] {
-					return nil, fmt.Errorf("jcs: duplicate object key %q", key)
-				}
-				seen[key] = true
-				val, err := decodeValue(dec)
-				if err != nil {
-					return nil, err
-				}
-				members = append(members, member{key, val})
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, fmt.Errorf("jcs: %w", err)
-			}
-			return members, nil
-		case '[':
-			arr := []any{}
-			for dec.More() {
-				val, err := decodeValue(dec)
-				if err != nil {
-					return nil, err
-				}
-				arr = append(arr, val)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, fmt.Errorf("jcs: %w", err)
-			}
-			return arr, nil
+func (p *parser) errorf(format string, args ...any) error {
+	return fmt.Errorf("jcs: offset %d: %s", p.pos, fmt.Sprintf(format, args...))
+}
+
+func (p *parser) skipSpace() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
 		}
-		return nil, fmt.Errorf("jcs: unexpected delimiter %q", t)
-	default:
-		return t, nil
 	}
 }
 
-func encode(buf *bytes.Buffer, v any) error {
-	switch t := v.(type) {
-	case nil:
-		buf.WriteString("null")
-	case bool:
-		if t {
-			buf.WriteString("true")
-		} else {
-			buf.WriteString("false")
-		}
-	case string:
-		writeString(buf, t)
-	case json.Number:
-		s, err := formatNumber(string(t))
+func (p *parser) value(out *bytes.Buffer, depth int) error {
+	if depth > maxDepth {
+		return p.errorf("nesting too deep")
+	}
+	if p.pos >= len(p.data) {
+		return p.errorf("unexpected end of JSON input")
+	}
+	switch c := p.data[p.pos]; {
+	case c == '{':
+		return p.object(out, depth)
+	case c == '[':
+		return p.array(out, depth)
+	case c == '"':
+		s, err := p.str()
 		if err != nil {
 			return err
 		}
-		buf.WriteString(s)
-	case []any:
-		buf.WriteByte('[')
-		for i, e := range t {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := encode(buf, e); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte(']')
-	case []member:
-		slices.SortFunc(t, func(a, b member) int { return compareUTF16(a.key, b.key) })
-		buf.WriteByte('{')
-		for i, m := range t {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeString(buf, m.key)
-			buf.WriteByte(':')
-			if err := encode(buf, m.val); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte('}')
+		writeString(out, s)
+		return nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.number(out)
 	default:
-		return fmt.Errorf("jcs: unsupported value %T", v)
+		for _, lit := range []string{"true", "false", "null"} {
+			if bytes.HasPrefix(p.data[p.pos:], []byte(lit)) {
+				p.pos += len(lit)
+				out.WriteString(lit)
+				return nil
+			}
+		}
+		return p.errorf("invalid character %q looking for a value", c)
 	}
+}
+
+type member struct {
+	key        string
+	start, end int // the canonical value in the object's scratch buffer
+}
+
+func (p *parser) object(out *bytes.Buffer, depth int) error {
+	p.pos++ // {
+	var members []member
+	var scratch bytes.Buffer
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == '}' {
+		p.pos++
+		out.WriteString("{}")
+		return nil
+	}
+	for {
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+			return p.errorf("object key is not a string")
+		}
+		key, err := p.str()
+		if err != nil {
+			return err
+		}
+		p.skipSpace()
+		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+			return p.errorf("missing ':' after object key")
+		}
+		p.pos++
+		p.skipSpace()
+		start := scratch.Len()
+		if err := p.value(&scratch, depth+1); err != nil {
+			return err
+		}
+		members = append(members, member{key, start, scratch.Len()})
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return p.errorf("unexpected end of JSON input in object")
+		}
+		if p.data[p.pos] == ',' {
+			p.pos++
+			continue
+		}
+		if p.data[p.pos] != '}' {
+			return p.errorf("invalid character %q after object member", p.data[p.pos])
+		}
+		p.pos++
+		break
+	}
+	slices.SortStableFunc(members, func(a, b member) int { return compareUTF16(a.key, b.key) })
+	for i := 1; i < len(members); i++ {
+		if members[i].key == members[i-1].key {
+			return fmt.Errorf("jcs: duplicate object key %q", members[i].key)
+		}
+	}
+	vals := scratch.Bytes()
+	out.WriteByte('{')
+	for i, m := range members {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		writeString(out, m.key)
+		out.WriteByte(':')
+		out.Write(vals[m.start:m.end])
+	}
+	out.WriteByte('}')
+	return nil
+}
+
+func (p *parser) array(out *bytes.Buffer, depth int) error {
+	p.pos++ // [
+	out.WriteByte('[')
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == ']' {
+		p.pos++
+		out.WriteByte(']')
+		return nil
+	}
+	for i := 0; ; i++ {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		p.skipSpace()
+		if err := p.value(out, depth+1); err != nil {
+			return err
+		}
+		p.skipSpace()
+		if p.pos >= len(p.data) {
+			return p.errorf("unexpected end of JSON input in array")
+		}
+		if p.data[p.pos] == ',' {
+			p.pos++
+			continue
+		}
+		if p.data[p.pos] != ']' {
+			return p.errorf("invalid character %q after array element", p.data[p.pos])
+		}
+		p.pos++
+		out.WriteByte(']')
+		return nil
+	}
+}
+
+// str reads a JSON string at p.pos and returns its decoded value.
+func (p *parser) str() (string, error) {
+	p.pos++ // opening quote
+	start := p.pos
+	// Fast path: no escapes, valid UTF-8.
+	for p.pos < len(p.data) {
+		c := p.data[p.pos]
+		if c == '"' {
+			s := p.data[start:p.pos]
+			p.pos++
+			if utf8.Valid(s) {
+				return string(s), nil
+			}
+			return fixUTF8(string(s)), nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", p.errorf("control character in string")
+		}
+		p.pos++
+	}
+	var b strings.Builder
+	b.Write(p.data[start:p.pos])
+	for p.pos < len(p.data) {
+		c := p.data[p.pos]
+		switch {
+		case c == '"':
+			p.pos++
+			s := b.String()
+			if !utf8.ValidString(s) {
+				s = fixUTF8(s)
+			}
+			return s, nil
+		case c < 0x20:
+			return "", p.errorf("control character in string")
+		case c != '\\':
+			b.WriteByte(c)
+			p.pos++
+			continue
+		}
+		if p.pos+1 >= len(p.data) {
+			break
+		}
+		esc := p.data[p.pos+1]
+		p.pos += 2
+		switch esc {
+		case '"', '\\', '/':
+			b.WriteByte(esc)
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r, ok := p.hex4()
+			if !ok {
+				return "", p.errorf("invalid \\u escape")
+			}
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if p.pos+1 < len(p.data) && p.data[p.pos] == '\\' && p.data[p.pos+1] == 'u' {
+					save := p.pos
+					p.pos += 2
+					var ok2 bool
+					if r2, ok2 = p.hex4(); !ok2 {
+						return "", p.errorf("invalid \\u escape")
+					}
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						b.WriteRune(dec)
+						continue
+					}
+					p.pos = save
+				}
+				r = utf8.RuneError
+			}
+			b.WriteRune(r)
+		default:
+			return "", p.errorf("invalid escape \\%c", esc)
+		}
+	}
+	return "", p.errorf("unterminated string")
+}
+
+// fixUTF8 replaces each invalid byte with U+FFFD, as encoding/json does.
+func fixUTF8(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func (p *parser) hex4() (rune, bool) {
+	if p.pos+4 > len(p.data) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(p.data[p.pos:p.pos+4]), 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	p.pos += 4
+	return rune(v), true
+}
+
+// number validates a JSON number and writes its canonical form. Small
+// integers are already canonical and are copied.
+func (p *parser) number(out *bytes.Buffer) error {
+	start := p.pos
+	if p.data[p.pos] == '-' {
+		p.pos++
+	}
+	digits := func() int {
+		n := 0
+		for p.pos < len(p.data) && p.data[p.pos] >= '0' && p.data[p.pos] <= '9' {
+			p.pos++
+			n++
+		}
+		return n
+	}
+	intStart := p.pos
+	n := digits()
+	if n == 0 || (n > 1 && p.data[intStart] == '0') {
+		return p.errorf("invalid number")
+	}
+	integer := true
+	if p.pos < len(p.data) && p.data[p.pos] == '.' {
+		p.pos++
+		integer = false
+		if digits() == 0 {
+			return p.errorf("invalid number")
+		}
+	}
+	if p.pos < len(p.data) && (p.data[p.pos] == 'e' || p.data[p.pos] == 'E') {
+		p.pos++
+		integer = false
+		if p.pos < len(p.data) && (p.data[p.pos] == '+' || p.data[p.pos] == '-') {
+			p.pos++
+		}
+		if digits() == 0 {
+			return p.errorf("invalid number")
+		}
+	}
+	lit := p.data[start:p.pos]
+	if integer && n <= 15 && string(lit) != "-0" {
+		out.Write(lit)
+		return nil
+	}
+	s, err := formatNumber(string(lit))
+	if err != nil {
+		return err
+	}
+	out.WriteString(s)
 	return nil
 }
 
@@ -175,6 +391,9 @@ func isASCII(s string) bool {
 }
 
 const hexDigits = "0123456789abcdef"
+
+// WriteString appends s as a canonical JSON string.
+func WriteString(buf *bytes.Buffer, s string) { writeString(buf, s) }
 
 func writeString(buf *bytes.Buffer, s string) {
 	buf.WriteByte('"')
@@ -261,24 +480,4 @@ func abs(x int) int {
 		return -x
 	}
 	return x
-}
-
-// MarshalSorted is a fast path for values whose JSON object keys encoding/json
-// already emits in canonical order: structs with fields declared in sorted
-// key order whose json.RawMessage fields hold canonical JSON. It falls back
-// to the full canonicalizer when the output has escapes RFC 8785 writes
-// differently from encoding/json.
-func MarshalSorted(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	out := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	if bytes.Contains(out, []byte(`\u`)) && (bytes.Contains(out, []byte(`\u2028`)) || bytes.Contains(out, []byte(`\u2029`)) ||
-		bytes.Contains(out, []byte(`\u0008`)) || bytes.Contains(out, []byte(`\u000c`)) || bytes.Contains(out, []byte(`\ufffd`))) {
-		return Canonicalize(out)
-	}
-	return out, nil
 }

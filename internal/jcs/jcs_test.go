@@ -1,6 +1,7 @@
 package jcs
 
 import (
+	"bytes"
 	"testing"
 )
 
@@ -69,20 +70,13 @@ func FuzzCanonicalize(f *testing.F) {
 	})
 }
 
-func TestMarshalSorted(t *testing.T) {
-	type sorted struct {
-		A string `json:"a"`
-		B string `json:"b"`
-		C int    `json:"c"`
-	}
-	for _, v := range []sorted{{"<x>", "plain", 1}, {"\b\f", "\u2028", 2}, {"é", "\x01", 3}} {
-		got, err := MarshalSorted(v)
-		if err != nil {
-			t.Fatal(err)
-		}
+func TestWriteString(t *testing.T) {
+	for _, v := range []string{"<x>", "\b\f", "\u2028", "é", "\x01", `"\`} {
+		var buf bytes.Buffer
+		WriteString(&buf, v)
 		want, _ := Marshal(v)
-		if string(got) != string(want) {
-			t.Errorf("MarshalSorted = %s, want %s", got, want)
+		if buf.String() != string(want) {
+			t.Errorf("WriteString(%q) = %s, want %s", v, buf.String(), want)
 		}
 	}
 }
