@@ -142,7 +142,6 @@ func oracleEncode(buf *bytes.Buffer, v any) error {
 	return nil
 }
 
-
 // FuzzAgainstOracle: the fast parser and the oracle agree on what is valid
 // JSON and on its canonical form.
 func FuzzAgainstOracle(f *testing.F) {
