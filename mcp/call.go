@@ -1,0 +1,67 @@
+package mcp
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// MaxCallBytes bounds a one-shot call file.
+const MaxCallBytes = 8 << 20
+
+// ToolCallRequest is one tool call read from a file: MCP tools/call params
+// ({"name", "arguments"}), a whole JSON-RPC tools/call request, or Gait's
+// {"tool_name", "args"}.
+type ToolCallRequest struct {
+	Tool string
+	Args map[string]any
+	// Canonical is the canonical JSON of Args.
+	Canonical []byte
+}
+
+// ParseCall reads a one-shot tool call. name is used in errors.
+func ParseCall(name string, data []byte) (ToolCallRequest, error) {
+	if len(data) > MaxCallBytes {
+		return ToolCallRequest{}, fmt.Errorf("%s: %d bytes is over the %d byte limit", name, len(data), MaxCallBytes)
+	}
+	var doc struct {
+		Method    string          `json:"method"`
+		Params    json.RawMessage `json:"params"`
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"`
+		ToolName  string          `json:"tool_name"`
+		Tool      string          `json:"tool"`
+		Args      json.RawMessage `json:"args"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		return ToolCallRequest{}, fmt.Errorf("%s: not a JSON tool call: %v", name, err)
+	}
+	if dec.More() {
+		return ToolCallRequest{}, fmt.Errorf("%s: trailing data after the tool call; pass one JSON object", name)
+	}
+	if len(doc.Params) > 0 && string(doc.Params) != "null" {
+		if doc.Method != "" && doc.Method != "tools/call" {
+			return ToolCallRequest{}, fmt.Errorf("%s: method %q is not tools/call", name, doc.Method)
+		}
+		return ParseCall(name, doc.Params)
+	}
+	tool, raw := doc.Name, doc.Arguments
+	if tool == "" {
+		tool = doc.ToolName
+	}
+	if tool == "" {
+		tool = doc.Tool
+	}
+	if len(raw) == 0 {
+		raw = doc.Args
+	}
+	if tool == "" {
+		return ToolCallRequest{}, fmt.Errorf(`%s: no tool name; write {"name": "<tool>", "arguments": {...}}`, name)
+	}
+	args, c, err := ParseArgs(raw)
+	if err != nil {
+		return ToolCallRequest{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return ToolCallRequest{Tool: tool, Args: args, Canonical: c}, nil
+}
