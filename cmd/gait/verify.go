@@ -45,7 +45,9 @@ check fails, 6 when the input is not a runpack.`,
 				pub = priv.Public().(ed25519.PublicKey)
 			}
 			path := pack.Resolve(args[0], defaultOutDir)
+			prog := a.largeFileProgress("verify:", path)
 			res, err := pack.Verify(path, pack.VerifyOptions{PublicKey: pub, RequireSignature: requireSig})
+			prog.done()
 			if err != nil {
 				if a.json && exitcode.Of(err) == exitcode.VerifyFailed {
 					a.writeJSON(res)
