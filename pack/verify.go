@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"runtime"
 	"sync"
 
@@ -115,20 +114,12 @@ func hashEntries(a *safezip.Archive, skip string) (map[string]string, error) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			jobs[i] = job{name: name}
-			r, err := a.Open(name)
+			sum, err := a.Sum(name, sha256.New)
 			if err != nil {
 				jobs[i].err = err
 				return
 			}
-			h := sha256.New()
-			buf := copyBuffers.Get().(*[]byte)
-			_, err = io.CopyBuffer(h, r, *buf)
-			copyBuffers.Put(buf)
-			if err != nil {
-				jobs[i].err = err
-				return
-			}
-			jobs[i].sum = hex.EncodeToString(h.Sum(nil))
+			jobs[i].sum = hex.EncodeToString(sum)
 		}()
 	}
 	wg.Wait()
@@ -141,5 +132,3 @@ func hashEntries(a *safezip.Archive, skip string) (map[string]string, error) {
 	}
 	return out, nil
 }
-
-var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}

@@ -3,6 +3,7 @@ package safezip
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"os"
@@ -259,4 +260,49 @@ func TestWriteLargeEntries(t *testing.T) {
 	if _, err := readAll(t, a); err == nil {
 		t.Fatal("flip in large entry went unnoticed")
 	}
+}
+
+// The parallel digest of a chunked entry equals the sequential one, and a
+// stream without boundaries (archive/zip's own) takes the sequential path.
+func TestSumParallelMatchesSequential(t *testing.T) {
+	big := make([]byte, 9<<20+77)
+	for i := range big {
+		big[i] = byte(i*31 + i/4096)
+	}
+	var plain bytes.Buffer
+	zw := zip.NewWriter(&plain)
+	add(t, zw, "big", 0o644, big)
+	_ = zw.Close()
+	chunked, _ := Bytes([]File{{"big", big}})
+	want := sha256.Sum256(big)
+	for name, data := range map[string][]byte{"chunked": chunked, "single stream": plain.Bytes()} {
+		a, err := NewReader(bytes.NewReader(data), int64(len(data)), DefaultLimits)
+		if err != nil {
+			t.Fatal(name, err)
+		}
+		got, err := a.Sum("big", sha256.New)
+		if err != nil || !bytes.Equal(got, want[:]) {
+			t.Fatalf("%s: sum %x, %v", name, got, err)
+		}
+	}
+	if pieces := mustReader(t, chunked).findPieces(mustReader(t, chunked).Entries[0]); len(pieces) < 9 {
+		t.Fatalf("chunked entry split into %d pieces", len(pieces))
+	}
+	// A flipped byte fails both paths.
+	bad := bytes.Clone(chunked)
+	bad[len(bad)/3] ^= 0x20
+	if a, err := NewReader(bytes.NewReader(bad), int64(len(bad)), DefaultLimits); err == nil {
+		if got, err := a.Sum("big", sha256.New); err == nil && bytes.Equal(got, want[:]) {
+			t.Fatal("corruption not noticed")
+		}
+	}
+}
+
+func mustReader(t *testing.T, data []byte) *Archive {
+	t.Helper()
+	a, err := NewReader(bytes.NewReader(data), int64(len(data)), DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
