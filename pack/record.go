@@ -46,12 +46,8 @@ func ValidRunID(id string) bool { return runIDPattern.MatchString(id) }
 // ParseRunRecord decodes a run record. name is used in error messages.
 func ParseRunRecord(name string, data []byte) (*RunRecord, error) {
 	var rec RunRecord
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&rec); err != nil {
+	if err := json.Unmarshal(data, &rec); err != nil {
 		return nil, exitcode.Invalidf("%s: not a valid run record: %v; see docs/formats.md for the run record shape", name, err)
-	}
-	if dec.More() {
-		return nil, exitcode.Invalidf("%s: trailing data after the run record; pass one JSON object", name)
 	}
 	return &rec, nil
 }
