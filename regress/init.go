@@ -2,6 +2,7 @@ package regress
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -139,11 +140,11 @@ func readSource(opts InitOptions) ([]byte, string, error) {
 			return data, path, err
 		}
 	}
-	if _, err := pack.Verify(path, pack.VerifyOptions{}); err != nil {
-		return nil, "", err
-	}
 	data, err := os.ReadFile(path)
 	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, "", exitcode.Invalidf("%s: no such runpack; pass a path or a run id with a runpack in ./%s", path, opts.OutDir)
+		}
 		return nil, "", exitcode.Invalidf("%s: %v", path, err)
 	}
 	return data, path, nil
