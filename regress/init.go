@@ -126,7 +126,7 @@ func Init(opts InitOptions) (InitResult, error) {
 // checkpoint (a .json chain file), the runpack inside a run or job pack, or
 // a runpack given by path or run id.
 func readSource(opts InitOptions) ([]byte, string, error) {
-	path := opts.From
+	var path string
 	if strings.HasSuffix(opts.From, ".json") {
 		p, err := job.RunpackFromChain(opts.From, opts.Checkpoint)
 		if err != nil {

@@ -125,8 +125,8 @@ func (a *Archive) sumParallel(e Entry, pieces []piece, h hash.Hash) ([]byte, boo
 			ok = false
 		}
 		if ok {
-			h.Write(out.Bytes())
-			crc.Write(out.Bytes())
+			_, _ = h.Write(out.Bytes())
+			_, _ = crc.Write(out.Bytes())
 			total += int64(out.Len())
 		}
 		if out != nil {

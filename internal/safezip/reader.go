@@ -222,7 +222,7 @@ func checkCentralFields(f *zip.File, limits Limits) error {
 		return entryErr(f.Name, "modification time is not the fixed 1980-01-01")
 	case !bytes.Equal(f.Extra, canonicalExtra):
 		return entryErr(f.Name, "extra field is not the canonical timestamp")
-	case int64(f.UncompressedSize64) > limits.MaxEntrySize:
+	case f.UncompressedSize64 > uint64(limits.MaxEntrySize) || f.CompressedSize64 > uint64(limits.MaxTotalSize):
 		return entryErr(f.Name, "size %d exceeds the limit of %d bytes", f.UncompressedSize64, limits.MaxEntrySize)
 	case f.Method == zip.Store && f.CompressedSize64 != f.UncompressedSize64:
 		return entryErr(f.Name, "stored entry sizes disagree")
@@ -332,7 +332,7 @@ func checkCentralDirectory(ra io.ReaderAt, size, pos int64, files []*zip.File) e
 	if err != nil {
 		return err
 	}
-	n := uint16(len(files))
+	n := uint16(len(files)) //nolint:gosec // len(files) <= Limits.MaxEntries, checked first; canonical archives hold far fewer than 65,536 entries
 	switch {
 	case le.Uint32(e[0:]) != eocdSig:
 		return entryErr("", "unexpected bytes between the central directory and its end record")

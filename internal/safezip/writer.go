@@ -65,7 +65,9 @@ func writeRaw(zw *zip.Writer, f File, compressed []byte) error {
 	h := &zip.FileHeader{
 		Name: f.Name, Method: zip.Deflate, Flags: flagDescriptor,
 		CreatorVersion: creatorUnix20, ReaderVersion: 20,
-		ModifiedDate: 0x21, ModifiedTime: 0, Extra: canonicalExtra,
+		// CreateRaw takes the MS-DOS fields as given; Modified is only read by CreateHeader.
+		ModifiedDate: 0x21, ModifiedTime: 0, Extra: canonicalExtra, //nolint:staticcheck // see above
+
 		ExternalAttrs: regularFile644, CRC32: crc32.ChecksumIEEE(f.Data),
 		CompressedSize64: uint64(len(compressed)), UncompressedSize64: uint64(len(f.Data)),
 	}
