@@ -43,19 +43,18 @@ type rule struct {
 	// reasons with destructive_apply_requires_approval / plan_phase_non_destructive merged in
 	reasonsApply, reasonsPlan []string
 
-	minApprovals     int
-	distinct         bool
-	brokerRequired   bool
-	brokerReference  string
-	brokerScopes     []string
-	rateLimit        Limit
-	budget           Limit
-	endpoint         *endpointRule
-	dataflow         *dataflowRule
-	contextRequired  bool
-	contextMode      string
-	maxContextAge    int64
-	defaultReasonTag string
+	minApprovals    int
+	distinct        bool
+	brokerRequired  bool
+	brokerReference string
+	brokerScopes    []string
+	rateLimit       Limit
+	budget          Limit
+	endpoint        *endpointRule
+	dataflow        *dataflowRule
+	contextRequired bool
+	contextMode     string
+	maxContextAge   int64
 }
 
 type endpointRule struct {

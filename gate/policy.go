@@ -35,7 +35,7 @@ const (
 	IntentSchemaID        = "gait.gate.intent_request"
 	ResultSchemaID        = "gait.gate.result"
 	TraceSchemaID         = "gait.gate.trace"
-	ApprovalTokenSchemaID = "gait.gate.approval_token"
+	ApprovalTokenSchemaID = "gait.gate.approval_token" //nolint:gosec // a schema id, not a credential
 	DelegationSchemaID    = "gait.gate.delegation_token"
 	SchemaVersion         = "1.0.0"
 )

@@ -77,20 +77,20 @@ func RunDurableDemo(outDir string) (*DemoResult, error) {
 
 // BuildPack packs a job's committed state and events into a job pack.
 func (s *Store) BuildPack(id string, opts pack.PackOptions) (*pack.Pack, error) {
-	st, err := s.Status(id)
-	if err != nil {
+	if _, err := s.Status(id); err != nil {
 		return nil, err
 	}
 	lock, err := filelock.Acquire(filepath.Join(s.Dir(id), fileLock))
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Release()
+	defer func() { _ = lock.Release() }()
 	state, err := os.ReadFile(filepath.Join(s.Dir(id), FileState))
 	if err != nil {
 		return nil, err
 	}
-	if st, err = ParseState(state); err != nil {
+	st, err := ParseState(state)
+	if err != nil {
 		return nil, exitcode.Invalidf("job %s: %v", id, err)
 	}
 	_, size, err := s.readEvents(id, st.Revision)

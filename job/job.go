@@ -158,9 +158,10 @@ func checkTransition(st *State, op string) error {
 		return nil
 	}
 	hint := "it is finished; submit a new job"
-	if st.Status == StatusRunning {
+	switch st.Status {
+	case StatusRunning:
 		hint = "it is already running"
-	} else if st.Status == StatusPaused || st.Status == StatusDecisionNeeded || st.Status == StatusBlocked {
+	case StatusPaused, StatusDecisionNeeded, StatusBlocked:
 		hint = "resume it first with `gait job resume --id " + st.JobID + "`"
 	}
 	return exitcode.Invalidf("job %s: cannot %s: job is %s (%s needs %s); %s",

@@ -129,7 +129,10 @@ func TestLifecycle(t *testing.T) {
 	for name, op := range map[string]func() error{
 		"resume": func() error { _, err := s.Resume("job_a", ResumeOptions{}); return err },
 		"cancel": func() error { _, err := s.Cancel("job_a", ""); return err },
-		"add":    func() error { _, _, err := s.AddCheckpoint("job_a", CheckpointOptions{Type: CheckpointPlan, Summary: "x"}); return err },
+		"add": func() error {
+			_, _, err := s.AddCheckpoint("job_a", CheckpointOptions{Type: CheckpointPlan, Summary: "x"})
+			return err
+		},
 	} {
 		if err := op(); exitcode.Of(err) != exitcode.InvalidInput || !strings.Contains(err.Error(), "job is cancelled") {
 			t.Errorf("%s after cancel: %v", name, err)
@@ -163,7 +166,10 @@ func TestBadInputChangesNothing(t *testing.T) {
 			_, _, err := s.AddCheckpoint("job_b", CheckpointOptions{Type: "sideways", Summary: "x"})
 			return err
 		}(),
-		func() error { _, _, err := s.AddCheckpoint("job_b", CheckpointOptions{Type: CheckpointPlan}); return err }(),
+		func() error {
+			_, _, err := s.AddCheckpoint("job_b", CheckpointOptions{Type: CheckpointPlan})
+			return err
+		}(),
 		func() error { _, err := s.Approve("job_b", "", ""); return err }(),
 		func() error { _, err := s.Submit(SubmitOptions{ID: "job_c", PolicyPath: "missing.yaml"}); return err }(),
 	}

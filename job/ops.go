@@ -3,6 +3,7 @@ package job
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -47,7 +48,7 @@ func (s *Store) Submit(o SubmitOptions) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer lock.Release()
+	defer func() { _ = lock.Release() }()
 	if _, err := os.Stat(filepath.Join(dir, FileState)); err == nil {
 		return nil, exitcode.Invalidf("job %s: already exists in %s; pick another --id or inspect it with `gait job status --id %s`", o.ID, s.Root, o.ID)
 	}
@@ -250,7 +251,7 @@ func (s *Store) Resume(id string, o ResumeOptions) (*State, error) {
 }
 
 func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
+	if pe, ok := errors.AsType[*os.PathError](err); ok {
 		return pe.Err
 	}
 	return err

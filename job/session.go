@@ -322,7 +322,7 @@ func withJournal(path string, f func(j *Journal) error) error {
 	if err != nil {
 		return err
 	}
-	defer lock.Release()
+	defer func() { _ = lock.Release() }()
 	j, err := ReadJournal(path)
 	if err != nil {
 		return err
@@ -380,7 +380,7 @@ func (s *Sessions) Start(path, sessionID, runID string) (SessionStatus, error) {
 	if err != nil {
 		return SessionStatus{}, err
 	}
-	defer lock.Release()
+	defer func() { _ = lock.Release() }()
 	if j, err := ReadJournal(path); err == nil {
 		if j.Header.SessionID != sessionID || j.Header.RunID != runID {
 			return SessionStatus{}, exitcode.Invalidf("%s: already holds session %s (run %s); use another --journal", path, j.Header.SessionID, j.Header.RunID)

@@ -190,7 +190,10 @@ func TestSessionBadInput(t *testing.T) {
 			return err
 		}(),
 		func() error { _, err := s.Start(journal, "other", "run_other"); return err }(),
-		func() error { _, err := s.Append("missing.jsonl", AppendOptions{Tool: "t", Verdict: "allow"}); return err }(),
+		func() error {
+			_, err := s.Append("missing.jsonl", AppendOptions{Tool: "t", Verdict: "allow"})
+			return err
+		}(),
 	}
 	for i, err := range cases {
 		if exitcode.Of(err) != exitcode.InvalidInput {
@@ -280,4 +283,3 @@ func FuzzParseJournalLine(f *testing.F) {
 		}
 	})
 }
-

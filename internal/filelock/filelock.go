@@ -20,12 +20,12 @@ func Acquire(path string) (*Lock, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	if err := lock(f); err != nil {
-		f.Close()
+		_ = f.Close()
 		return nil, fmt.Errorf("%s: lock: %w", path, err)
 	}
 	return &Lock{f: f}, nil
