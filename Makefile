@@ -23,10 +23,11 @@ build:
 e2e: build
 	GAIT_BIN=$(abspath $(BIN)) bash scripts/e2e.sh
 
+# gofmt, a tidy go.mod, and golangci-lint (pinned in tools/lint/go.mod, see .golangci.yml).
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: run make fmt"; exit 1; }
 	$(GO) mod tidy -diff
-	$(GO) vet $(PKGS)
+	$(GO) tool -modfile=tools/lint/go.mod golangci-lint run ./...
 
 # actionlint (pinned in tools/go.mod) on the project's workflows and the templates.
 lint-workflows:

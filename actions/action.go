@@ -131,7 +131,7 @@ func (r *Runtime) run(ctx context.Context, ga *githubactions.Action, token strin
 	summary := report.Markdown(linked, report.MarkdownOptions{
 		MaxBytes: SummaryLimit, TruncationNote: "the full diff is in " + res.ResultPath,
 	})
-	if err := r.fileCommand(ga, "GITHUB_STEP_SUMMARY", func() { ga.AddStepSummary(summary) }); err != nil {
+	if err := r.fileCommand("GITHUB_STEP_SUMMARY", func() { ga.AddStepSummary(summary) }); err != nil {
 		return nil, err
 	}
 
@@ -317,7 +317,7 @@ func apiProblem(err error, ev *event) string {
 
 // setOutputs writes outputs to $GITHUB_OUTPUT in a stable order.
 func (r *Runtime) setOutputs(ga *githubactions.Action, outs map[string]string) error {
-	return r.fileCommand(ga, "GITHUB_OUTPUT", func() {
+	return r.fileCommand("GITHUB_OUTPUT", func() {
 		for _, k := range Outputs {
 			if v, ok := outs[k]; ok {
 				ga.SetOutput(k, v)
@@ -329,7 +329,7 @@ func (r *Runtime) setOutputs(ga *githubactions.Action, outs map[string]string) e
 // fileCommand runs a go-githubactions call that appends to the runner's
 // file named by env, turning its panic on a write failure into an error.
 // Outside a runner (env unset) it does nothing.
-func (r *Runtime) fileCommand(ga *githubactions.Action, env string, f func()) (err error) {
+func (r *Runtime) fileCommand(env string, f func()) (err error) {
 	if r.Getenv(env) == "" {
 		return nil
 	}

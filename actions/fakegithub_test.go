@@ -79,7 +79,7 @@ func newFakeGitHub(t *testing.T, token string) *fakeGitHub {
 				w.Header().Set(k, v)
 			}
 			w.WriteHeader(canned.status)
-			io.WriteString(w, canned.body)
+			_, _ = io.WriteString(w, canned.body)
 			return
 		}
 		if _, pattern := mux.Handler(r); pattern == "" {
@@ -170,7 +170,7 @@ func (f *fakeGitHub) checkRepo(w http.ResponseWriter, r *http.Request) bool {
 func (f *fakeGitHub) user(w http.ResponseWriter, _ *http.Request) {
 	if f.login == "" {
 		w.WriteHeader(http.StatusForbidden)
-		io.WriteString(w, `{"message":"Resource not accessible by integration"}`)
+		_, _ = io.WriteString(w, `{"message":"Resource not accessible by integration"}`)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"login": f.login, "id": 1})

@@ -163,8 +163,8 @@ func checkOutputDir(o Options) Check {
 		return c
 	}
 	name := f.Name()
-	f.Close()
-	os.Remove(name)
+	_ = f.Close()
+	_ = os.Remove(name)
 	c.Status, c.Message = Pass, o.OutDir+" is writable"
 	return c
 }

@@ -82,13 +82,13 @@ func TestBroken(t *testing.T) {
 		message string
 		fix     string
 	}{
-		{"output dir missing", false, func(t *testing.T) { os.RemoveAll("gait-out") }, CheckOutputDir, Warn, false,
+		{"output dir missing", false, func(*testing.T) { _ = os.RemoveAll("gait-out") }, CheckOutputDir, Warn, false,
 			"does not exist yet", "mkdir -p gait-out"},
-		{"output dir is a file", false, func(t *testing.T) { os.RemoveAll("gait-out"); write(t, "gait-out", "x") }, CheckOutputDir, Fail, true,
+		{"output dir is a file", false, func(t *testing.T) { _ = os.RemoveAll("gait-out"); write(t, "gait-out", "x") }, CheckOutputDir, Fail, true,
 			"is a file", "mv gait-out gait-out.old && mkdir -p gait-out"},
-		{"no keys in dev mode", false, func(t *testing.T) { os.RemoveAll("gait-out/keys") }, CheckKeys, Warn, false,
+		{"no keys in dev mode", false, func(*testing.T) { _ = os.RemoveAll("gait-out/keys") }, CheckKeys, Warn, false,
 			"dev mode", "gait keys init --out-dir gait-out/keys"},
-		{"no keys in production", true, func(t *testing.T) { os.RemoveAll("gait-out/keys") }, CheckKeys, Fail, true,
+		{"no keys in production", true, func(*testing.T) { _ = os.RemoveAll("gait-out/keys") }, CheckKeys, Fail, true,
 			"production refuses dev mode", "gait keys init --out-dir gait-out/keys"},
 		{"mismatched pair", true, func(t *testing.T) {
 			p, _ := keys.Generate()
@@ -98,19 +98,19 @@ func TestBroken(t *testing.T) {
 			"gait_private.key", "gait keys init --out-dir gait-out/keys --force"},
 		{"policy does not parse", false, func(t *testing.T) { write(t, "policies/bad.yaml", "rules: [") }, CheckPolicies, Fail, true,
 			"bad.yaml", "gait policy validate policies/bad.yaml"},
-		{"no gait.yaml", false, func(t *testing.T) { os.Remove("gait.yaml") }, CheckConfig, Warn, false,
+		{"no gait.yaml", false, func(*testing.T) { _ = os.Remove("gait.yaml") }, CheckConfig, Warn, false,
 			"run_demo can become the first", "gait regress bootstrap --from run_demo"},
-		{"no gait.yaml and no runs", false, func(t *testing.T) { os.Remove("gait.yaml"); os.RemoveAll("gait-out") }, CheckConfig, Warn, false,
+		{"no gait.yaml and no runs", false, func(*testing.T) { _ = os.Remove("gait.yaml"); _ = os.RemoveAll("gait-out") }, CheckConfig, Warn, false,
 			"gait demo writes one", "gait demo"},
 		{"malformed gait.yaml", false, func(t *testing.T) { write(t, "gait.yaml", "fixtures: [") }, CheckConfig, Fail, true,
 			"malformed config", "git checkout -- gait.yaml"},
 		{"fixture runpack tampered", false, func(t *testing.T) { write(t, "fixtures/run_demo/runpack.zip", "not a zip") }, CheckFixtures, Fail, true,
 			"fixture run_demo", "gait regress add --from run_demo --name run_demo --config gait.yaml"},
-		{"fixture.json missing, run gone", false, func(t *testing.T) {
-			os.Remove("fixtures/run_demo/fixture.json")
-			os.Remove("gait-out/runpack_run_demo.zip")
+		{"fixture.json missing, run gone", false, func(*testing.T) {
+			_ = os.Remove("fixtures/run_demo/fixture.json")
+			_ = os.Remove("gait-out/runpack_run_demo.zip")
 		}, CheckFixtures, Fail, true, "fixture.json", "git checkout -- fixtures/run_demo"},
-		{"development build in production", true, func(t *testing.T) {}, CheckVersion, Warn, false,
+		{"development build in production", true, func(*testing.T) {}, CheckVersion, Warn, false,
 			"development build", "go install github.com/gait-dev/gait/cmd/gait@latest"},
 	}
 	if runtime.GOOS != "windows" {
@@ -123,7 +123,7 @@ func TestBroken(t *testing.T) {
 			failed  bool
 			message string
 			fix     string
-		}{"private key readable by others", true, func(t *testing.T) { os.Chmod("gait-out/keys/gait_private.key", 0o644) }, CheckKeyPermissions, Fail, true,
+		}{"private key readable by others", true, func(t *testing.T) { must(t, os.Chmod("gait-out/keys/gait_private.key", 0o644)) }, CheckKeyPermissions, Fail, true,
 			"readable by others", "chmod 600 gait-out/keys/gait_private.key"})
 	}
 	for _, tc := range cases {
@@ -156,5 +156,12 @@ func TestExplicitKeys(t *testing.T) {
 	c := find(t, res, CheckKeys)
 	if c.Status != Fail || res.OK || c.Fix != "gait keys init --out-dir k --prefix ci" {
 		t.Errorf("missing named key: %+v", c)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

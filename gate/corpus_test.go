@@ -166,7 +166,7 @@ func TestCorpusMatchesReference(t *testing.T) {
 			if !slices.Equal(out.ReasonCodes, tc.reasons) {
 				t.Errorf("reason codes %v, want %v", out.ReasonCodes, tc.reasons)
 			}
-			if !slices.Equal(out.Violations, tc.violations) && !(len(out.Violations) == 0 && len(tc.violations) == 0) {
+			if !slices.Equal(out.Violations, tc.violations) && (len(out.Violations) != 0 || len(tc.violations) != 0) {
 				t.Errorf("violations %v, want %v", out.Violations, tc.violations)
 			}
 			if int(out.Verdict.ExitCode()) != tc.exit {

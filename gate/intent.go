@@ -361,7 +361,7 @@ func normalize(req IntentRequest) (*Intent, error) {
 	}
 	argsV, err := normValue(req.Args, 0)
 	if err != nil {
-		return nil, fmt.Errorf("args: %v", err)
+		return nil, fmt.Errorf("args: %w", err)
 	}
 	args := argsV.(map[string]any)
 	targets, err := normTargets(tool, req.Targets)
@@ -401,7 +401,7 @@ func normalize(req IntentRequest) (*Intent, error) {
 		}
 	}
 	if in.ArgsDigest, err = digest.JSON(args); err != nil {
-		return nil, fmt.Errorf("args: %v", err)
+		return nil, fmt.Errorf("args: %w", err)
 	}
 	doc := normalizedDoc{ToolName: tool, Args: args, Targets: targets, ArgProvenance: prov, SkillProvenance: skill, Delegation: del, Context: ctx}
 	if in.IntentDigest, err = digest.JSON(doc); err != nil {
@@ -691,7 +691,7 @@ func normContext(c IntentContext) (IntentContext, error) {
 	if len(c.AuthContext) > 0 {
 		v, err := normValue(c.AuthContext, 0)
 		if err != nil {
-			return out, fmt.Errorf("context.auth_context: %v", err)
+			return out, fmt.Errorf("context.auth_context: %w", err)
 		}
 		if m := v.(map[string]any); len(m) > 0 {
 			out.AuthContext = m

@@ -182,10 +182,10 @@ type matchFile struct {
 }
 
 type annotationFile struct {
-	ReadOnlyHint    *bool `yaml:"readOnlyHint,omitempty"`
-	DestructiveHint *bool `yaml:"destructiveHint,omitempty"`
-	IdempotentHint  *bool `yaml:"idempotentHint,omitempty"`
-	OpenWorldHint   *bool `yaml:"openWorldHint,omitempty"`
+	ReadOnlyHint    *bool `yaml:"readOnlyHint,omitempty"`    //nolint:tagliatelle // MCP tool annotation names
+	DestructiveHint *bool `yaml:"destructiveHint,omitempty"` //nolint:tagliatelle // MCP tool annotation names
+	IdempotentHint  *bool `yaml:"idempotentHint,omitempty"`  //nolint:tagliatelle // MCP tool annotation names
+	OpenWorldHint   *bool `yaml:"openWorldHint,omitempty"`   //nolint:tagliatelle // MCP tool annotation names
 }
 
 type endpointFile struct {

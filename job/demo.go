@@ -46,7 +46,7 @@ func RunDurableDemo(outDir string) (*DemoResult, error) {
 	res := &DemoResult{JobID: DemoJobID}
 	_, err := s.Resume(DemoJobID, ResumeOptions{Actor: user, Identity: user, Reason: "resume_without_approval"})
 	if exitcode.Of(err) != exitcode.ApprovalRequired {
-		return nil, exitcode.Wrap(exitcode.Internal, fmt.Errorf("demo: resume before approval was not refused: %v", err))
+		return nil, exitcode.Wrap(exitcode.Internal, fmt.Errorf("demo: resume before approval was not refused: %w", err))
 	}
 	res.SimulatedFailure = "resume blocked until approval"
 	if _, err := s.Approve(DemoJobID, "demo.approver", "approved_for_resume"); err != nil {

@@ -2,6 +2,7 @@ package job
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -186,7 +187,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	}
 }
 
-func helperCmd(t *testing.T, env ...string) *exec.Cmd {
+func helperCmd(_ *testing.T, env ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), env...)
 	return cmd
@@ -252,7 +253,7 @@ func TestCrashMidWrite(t *testing.T) {
 	for range 12 {
 		point := points[rng.IntN(len(points))]
 		err := helperCmd(t, "GAIT_JOB_HELPER=crash", "GAIT_JOB_ROOT="+s.Root, "GAIT_JOB_ID=job_d", "GAIT_JOB_CRASH_AT="+point).Run()
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+		if ee, ok := errors.AsType[*exec.ExitError](err); !ok || ee.ExitCode() != 3 {
 			t.Fatalf("helper at %s: %v", point, err)
 		}
 		st, err := s.Status("job_d")

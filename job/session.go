@@ -138,7 +138,7 @@ func ParseJournalLine(line []byte) (JournalRecord, error) {
 	var r JournalRecord
 	dec := json.NewDecoder(bytes.NewReader(line))
 	if err := dec.Decode(&r); err != nil {
-		return r, fmt.Errorf("not JSON: %v", err)
+		return r, fmt.Errorf("not JSON: %w", err)
 	}
 	if dec.More() {
 		return r, errors.New("more than one JSON value on the line")
@@ -357,11 +357,11 @@ func appendLine(path string, rec JournalRecord) error {
 		return err
 	}
 	if _, err := f.Write(append(line, '\n')); err != nil {
-		f.Close()
+		_ = f.Close()
 		return err
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
+		_ = f.Close()
 		return err
 	}
 	return f.Close()

@@ -167,7 +167,7 @@ func TestChainTamper(t *testing.T) {
 	t.Run("runpack bytes", func(t *testing.T) {
 		rp := filepath.Join("gait-out", "runpack_t_cp_0002.zip")
 		data, _ := os.ReadFile(rp)
-		defer os.WriteFile(rp, data, 0o644)
+		defer func() { _ = os.WriteFile(rp, data, 0o644) }()
 		mut := bytes.Clone(data)
 		mut[len(mut)/2] ^= 1
 		_ = os.WriteFile(rp, mut, 0o644)

@@ -91,7 +91,7 @@ func (s *Store) readState(id string) (*State, error) {
 func ParseState(b []byte) (*State, error) {
 	var st State
 	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("not a job state: %v", err)
+		return nil, fmt.Errorf("not a job state: %w", err)
 	}
 	if st.SchemaID != SchemaState {
 		return nil, fmt.Errorf("schema_id %q, want %q", st.SchemaID, SchemaState)
@@ -114,9 +114,9 @@ func (s *Store) Events(id string) ([]Event, error) {
 	return evs, err
 }
 
-// readEvents parses events.jsonl up to revision max and returns the byte
+// readEvents parses events.jsonl up to revision upTo and returns the byte
 // length of that committed prefix.
-func (s *Store) readEvents(id string, max int64) ([]Event, int64, error) {
+func (s *Store) readEvents(id string, upTo int64) ([]Event, int64, error) {
 	path := filepath.Join(s.Dir(id), FileEvents)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -137,7 +137,7 @@ func (s *Store) readEvents(id string, max int64) ([]Event, int64, error) {
 		if jerr := json.Unmarshal(line, &ev); jerr != nil {
 			return nil, 0, exitcode.Invalidf("%s line %d: %v; the event log is damaged", path, n, jerr)
 		}
-		if ev.Revision > max {
+		if ev.Revision > upTo {
 			break
 		}
 		if want := int64(len(out)) + 1; ev.Revision != want {
@@ -167,7 +167,7 @@ func (s *Store) change(id string, apply func(st *State, now string) (Event, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	defer lock.Release()
+	defer func() { _ = lock.Release() }()
 	st, err := s.readState(id)
 	if err != nil {
 		return nil, nil, err
@@ -227,16 +227,16 @@ func (s *Store) commit(id string, st *State, ev *Event, now string) error {
 	}
 	half := len(line) / 2
 	if _, err := f.Write(line[:half]); err != nil {
-		f.Close()
+		_ = f.Close()
 		return err
 	}
 	hook("mid-event")
 	if _, err := f.Write(line[half:]); err != nil {
-		f.Close()
+		_ = f.Close()
 		return err
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
+		_ = f.Close()
 		return err
 	}
 	if err := f.Close(); err != nil {

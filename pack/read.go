@@ -123,7 +123,7 @@ func parse(path string, files map[string][]byte) (*Runpack, error) {
 	}
 	rp := &Runpack{files: files}
 	if err := json.Unmarshal(mraw, &rp.Manifest); err != nil {
-		return nil, fail(fmt.Errorf("%s: %v", FileManifest, err))
+		return nil, fail(fmt.Errorf("%s: %w", FileManifest, err))
 	}
 	if err := rp.Manifest.checkHeader(); err != nil {
 		return nil, schemaOrVerify(path, err)
@@ -138,10 +138,10 @@ func parse(path string, files map[string][]byte) (*Runpack, error) {
 		return nil, fail(err)
 	}
 	if err := json.Unmarshal(files[FileRun], &rp.Run); err != nil {
-		return nil, schemaFail(fmt.Errorf("%s: %v", FileRun, err))
+		return nil, schemaFail(fmt.Errorf("%s: %w", FileRun, err))
 	}
 	if err := json.Unmarshal(files[FileRefs], &rp.Refs); err != nil {
-		return nil, schemaFail(fmt.Errorf("%s: %v", FileRefs, err))
+		return nil, schemaFail(fmt.Errorf("%s: %w", FileRefs, err))
 	}
 	var err error
 	if rp.Intents, err = parseLines[Intent](FileIntents, files[FileIntents]); err != nil {
@@ -195,7 +195,7 @@ func parseLines[T any](file string, data []byte) ([]T, error) {
 		}
 		var v T
 		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-			return nil, fmt.Errorf("%s line %d: %v", file, line, err)
+			return nil, fmt.Errorf("%s line %d: %w", file, line, err)
 		}
 		out = append(out, v)
 	}

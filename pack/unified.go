@@ -301,7 +301,7 @@ func DefaultPackPath(outDir, packType, sourceRef string) string {
 func ParsePackManifest(b []byte) (PackManifest, error) {
 	var m PackManifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("%s: %v", FilePackManifest, err)
+		return m, fmt.Errorf("%s: %w", FilePackManifest, err)
 	}
 	if err := checkSchema(FilePackManifest, m.SchemaID, m.SchemaVersion, SchemaPackManifest); err != nil {
 		return m, err
@@ -423,14 +423,14 @@ func (p *Pack) checkPayload() error {
 	case PackTypeRun:
 		var rpl RunPayload
 		if err := json.Unmarshal(p.files[FileRunPayload], &rpl); err != nil {
-			return fmt.Errorf("%s: %v", FileRunPayload, err)
+			return fmt.Errorf("%s: %w", FileRunPayload, err)
 		}
 		if err := checkSchema(FileRunPayload, rpl.SchemaID, rpl.SchemaVersion, SchemaPackRun); err != nil {
 			return err
 		}
 		rp, err := OpenBytes(FileSourceRunpack, p.files[FileSourceRunpack])
 		if err != nil {
-			return fmt.Errorf("%s: %v", FileSourceRunpack, err)
+			return fmt.Errorf("%s: %w", FileSourceRunpack, err)
 		}
 		if rp.Manifest.ManifestDigest != rpl.ManifestDigest || rp.Manifest.RunID != rpl.RunID {
 			return fmt.Errorf("%s: run %s manifest %s does not match the embedded runpack (run %s manifest %s)",
@@ -439,7 +439,7 @@ func (p *Pack) checkPayload() error {
 	case PackTypeJob:
 		var jp JobPayload
 		if err := json.Unmarshal(p.files[FileJobPayload], &jp); err != nil {
-			return fmt.Errorf("%s: %v", FileJobPayload, err)
+			return fmt.Errorf("%s: %w", FileJobPayload, err)
 		}
 		if err := checkSchema(FileJobPayload, jp.SchemaID, jp.SchemaVersion, SchemaPackJob); err != nil {
 			return err
@@ -450,7 +450,7 @@ func (p *Pack) checkPayload() error {
 			Revision int64  `json:"revision"`
 		}
 		if err := json.Unmarshal(p.files[FileJobState], &st); err != nil {
-			return fmt.Errorf("%s: %v", FileJobState, err)
+			return fmt.Errorf("%s: %w", FileJobState, err)
 		}
 		if st.JobID != jp.JobID || st.Status != jp.Status {
 			return fmt.Errorf("%s: job %s (%s) does not match %s (job %s, %s)", FileJobPayload, jp.JobID, jp.Status, FileJobState, st.JobID, st.Status)
@@ -476,7 +476,7 @@ func jobEventRevisions(b []byte) ([]int64, error) {
 			Revision int64 `json:"revision"`
 		}
 		if err := json.Unmarshal(line, &ev); err != nil {
-			return nil, fmt.Errorf("%s line %d: %v", FileJobEvents, i+1, err)
+			return nil, fmt.Errorf("%s line %d: %w", FileJobEvents, i+1, err)
 		}
 		if want := int64(len(out)) + 1; ev.Revision != want {
 			return nil, fmt.Errorf("%s line %d: revision %d, want %d", FileJobEvents, i+1, ev.Revision, want)
@@ -588,7 +588,7 @@ var runIDUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]`)
 func jobRunRecord(p *Pack) (*RunRecord, error) {
 	var jp JobPayload
 	if err := json.Unmarshal(p.files[FileJobPayload], &jp); err != nil {
-		return nil, fmt.Errorf("%s: %v", FileJobPayload, err)
+		return nil, fmt.Errorf("%s: %w", FileJobPayload, err)
 	}
 	runID := "run_" + runIDUnsafe.ReplaceAllString(jp.JobID, "_")
 	rec := &RunRecord{Run: Run{CreatedAt: jp.CreatedAt, ProducerVersion: "0.0.0-dev", RunID: runID}}
@@ -602,7 +602,7 @@ func jobRunRecord(p *Pack) (*RunRecord, error) {
 			Payload    map[string]any `json:"payload"`
 		}
 		if err := json.Unmarshal(line, &ev); err != nil {
-			return nil, fmt.Errorf("%s: %v", FileJobEvents, err)
+			return nil, fmt.Errorf("%s: %w", FileJobEvents, err)
 		}
 		id := fmt.Sprintf("intent_%d", ev.Revision)
 		args := map[string]any{"revision": ev.Revision, "reason_code": ev.ReasonCode}

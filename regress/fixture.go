@@ -41,7 +41,7 @@ func LoadFixture(path string) (*Fixture, error) {
 	}
 	var f Fixture
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("%s: malformed JSON: %v", path, err)
+		return nil, fmt.Errorf("%s: malformed JSON: %w", path, err)
 	}
 	if f.SchemaID != SchemaFixture {
 		return nil, fmt.Errorf("%s: schema_id %q, want %q", path, f.SchemaID, SchemaFixture)
