@@ -141,7 +141,7 @@ const (
 func NewReader(ra io.ReaderAt, size int64, limits Limits) (*Archive, error) {
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotZip, err)
+		return nil, fmt.Errorf("%w: %w", ErrNotZip, err)
 	}
 	if len(zr.File) > limits.MaxEntries {
 		return nil, entryErr("", "%d entries exceed the limit of %d", len(zr.File), limits.MaxEntries)
@@ -161,7 +161,9 @@ func NewReader(ra io.ReaderAt, size int64, limits Limits) (*Archive, error) {
 		if err := checkCentralFields(f, limits); err != nil {
 			return nil, err
 		}
-		total += int64(f.UncompressedSize64)
+		// Both sizes are bounded by the limits checked above.
+		usize, csize := int64(f.UncompressedSize64), int64(f.CompressedSize64) //nolint:gosec // bounded by checkCentralFields
+		total += usize
 		if total > limits.MaxTotalSize {
 			return nil, entryErr(f.Name, "total uncompressed size exceeds the limit of %d bytes", limits.MaxTotalSize)
 		}
@@ -172,13 +174,13 @@ func NewReader(ra io.ReaderAt, size int64, limits Limits) (*Archive, error) {
 		if off, err := f.DataOffset(); err != nil || off != dataOffset {
 			return nil, entryErr(f.Name, "central directory points at offset %d, entry is at %d", off, dataOffset)
 		}
-		end := dataOffset + int64(f.CompressedSize64)
+		end := dataOffset + csize
 		if err := checkDescriptor(ra, size, end, f); err != nil {
 			return nil, err
 		}
 		a.byName[f.Name] = i
 		a.Entries = append(a.Entries, Entry{
-			Name: f.Name, Size: int64(f.UncompressedSize64), CompressedSize: int64(f.CompressedSize64),
+			Name: f.Name, Size: usize, CompressedSize: csize,
 			CRC32: f.CRC32, method: f.Method, dataOffset: dataOffset,
 		})
 		pos = end + descriptorLen
@@ -202,6 +204,7 @@ func checkName(name string) error {
 }
 
 func checkCentralFields(f *zip.File, limits Limits) error {
+	maxEntry, maxTotal, maxRatio := uint64(max(limits.MaxEntrySize, 0)), uint64(max(limits.MaxTotalSize, 0)), uint64(max(limits.MaxRatio, 0))
 	mode := f.Mode()
 	switch {
 	case mode&fs.ModeSymlink != 0:
@@ -222,11 +225,11 @@ func checkCentralFields(f *zip.File, limits Limits) error {
 		return entryErr(f.Name, "modification time is not the fixed 1980-01-01")
 	case !bytes.Equal(f.Extra, canonicalExtra):
 		return entryErr(f.Name, "extra field is not the canonical timestamp")
-	case f.UncompressedSize64 > uint64(limits.MaxEntrySize) || f.CompressedSize64 > uint64(limits.MaxTotalSize):
+	case f.UncompressedSize64 > maxEntry || f.CompressedSize64 > maxTotal:
 		return entryErr(f.Name, "size %d exceeds the limit of %d bytes", f.UncompressedSize64, limits.MaxEntrySize)
 	case f.Method == zip.Store && f.CompressedSize64 != f.UncompressedSize64:
 		return entryErr(f.Name, "stored entry sizes disagree")
-	case f.UncompressedSize64 > 1<<20 && f.UncompressedSize64 > f.CompressedSize64*uint64(limits.MaxRatio):
+	case f.UncompressedSize64 > 1<<20 && f.UncompressedSize64 > f.CompressedSize64*maxRatio:
 		return entryErr(f.Name, "compression ratio above %d:1 looks like a zip bomb", limits.MaxRatio)
 	}
 	return nil
@@ -325,7 +328,7 @@ func checkCentralDirectory(ra io.ReaderAt, size, pos int64, files []*zip.File) e
 		case nameLen != int64(len(f.Name)) || extraLen != int64(len(f.Extra)) || commentLen != 0:
 			return entryErr(f.Name, "central record lengths are not canonical")
 		}
-		entryStart += localHeaderLen + nameLen + extraLen + int64(f.CompressedSize64) + descriptorLen
+		entryStart += localHeaderLen + nameLen + extraLen + int64(f.CompressedSize64) + descriptorLen //nolint:gosec // bounded in NewReader
 		pos += centralLen + nameLen + extraLen
 	}
 	e, err := readAt(ra, size, pos, eocdLen, "end of central directory", "")

@@ -17,7 +17,7 @@ var corpus = filepath.Join("..", "..", "..", "shared", "conformance", "gait-v1",
 func corpusZips(t testing.TB) []string {
 	t.Helper()
 	var out []string
-	err := filepath.WalkDir(corpus, func(p string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(corpus, func(p string, _ os.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(p, ".zip") {
 			out = append(out, p)
 		}
