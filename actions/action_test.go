@@ -17,6 +17,7 @@ import (
 	"github.com/gait-dev/gait/internal/atomicfile"
 	"github.com/gait-dev/gait/internal/exitcode"
 	"github.com/gait-dev/gait/pack"
+	"github.com/gait-dev/gait/pack/packtest"
 	"github.com/gait-dev/gait/regress"
 	"github.com/gait-dev/gait/report"
 )
@@ -40,7 +41,7 @@ func newRepo(t *testing.T, passing, failing []string) *repo {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join(t.TempDir(), "src.zip")
-	writeRunpack(t, src, nil)
+	packtest.Write(t, src, nil)
 	cfg := filepath.Join(dir, regress.DefaultConfig)
 	for _, n := range append(append([]string{}, passing...), failing...) {
 		if _, err := regress.Init(regress.InitOptions{From: src, Name: n, ConfigPath: cfg, OutDir: t.TempDir()}); err != nil {
@@ -48,24 +49,9 @@ func newRepo(t *testing.T, passing, failing []string) *repo {
 		}
 	}
 	for _, n := range failing {
-		writeRunpack(t, filepath.Join(dir, "fixtures", n, "runpack.zip"), func(r *pack.RunRecord) { r.Intents[1].ToolName = "tool.delete" })
+		packtest.Write(t, filepath.Join(dir, "fixtures", n, "runpack.zip"), func(r *pack.RunRecord) { r.Intents[1].ToolName = "tool.delete" })
 	}
 	return &repo{dir: dir}
-}
-
-func writeRunpack(t *testing.T, path string, edit func(*pack.RunRecord)) {
-	t.Helper()
-	rec := pack.DemoRecord()
-	if edit != nil {
-		edit(rec)
-	}
-	rp, err := pack.Build(rec, pack.RecordOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rp.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // run is one run of the action and what it left behind.
@@ -402,8 +388,8 @@ func TestCommentShowsChanges(t *testing.T) {
 	}
 
 	// beta fixed, alpha broken.
-	writeRunpack(t, filepath.Join(r.dir, "fixtures", "beta", "runpack.zip"), nil)
-	writeRunpack(t, filepath.Join(r.dir, "fixtures", "alpha", "runpack.zip"), func(rr *pack.RunRecord) { rr.Intents[1].ToolName = "tool.delete" })
+	packtest.Write(t, filepath.Join(r.dir, "fixtures", "beta", "runpack.zip"), nil)
+	packtest.Write(t, filepath.Join(r.dir, "fixtures", "alpha", "runpack.zip"), func(rr *pack.RunRecord) { rr.Intents[1].ToolName = "tool.delete" })
 	newRunner(t, r, gh, "pull_request.opened").run()
 	gh.verify(updateCalls(dup - 1)...)
 	if body := gh.mine()[0].Body; !strings.Contains(body, "newly failing: `alpha`. fixed: `beta`.") {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gait-dev/gait/internal/keys"
 	"github.com/gait-dev/gait/pack"
+	"github.com/gait-dev/gait/pack/packtest"
 	"github.com/gait-dev/gait/regress"
 )
 
@@ -17,13 +18,7 @@ import (
 func setup(t *testing.T) {
 	t.Helper()
 	t.Chdir(t.TempDir())
-	rp, err := pack.Build(pack.DemoRecord(), pack.RecordOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rp.WriteFile(pack.DefaultPath("gait-out", pack.DemoRunID)); err != nil {
-		t.Fatal(err)
-	}
+	packtest.Write(t, pack.DefaultPath("gait-out", pack.DemoRunID), nil)
 	if _, err := keys.Init("gait-out/keys", "gait", false); err != nil {
 		t.Fatal(err)
 	}

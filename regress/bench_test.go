@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+
+	"github.com/gait-dev/gait/pack/packtest"
 )
 
 func BenchmarkRun(b *testing.B) {
 	for _, n := range []int{1, 100, 1000} {
 		dir := b.TempDir()
 		src := filepath.Join(dir, "src.zip")
-		writeRunpack(b, src, nil)
+		packtest.Write(b, src, nil)
 		cfg := filepath.Join(dir, DefaultConfig)
 		for i := 0; i < n; i++ {
 			if _, err := Init(InitOptions{From: src, Name: fmt.Sprintf("f%04d", i), ConfigPath: cfg}); err != nil {
@@ -32,7 +34,7 @@ func BenchmarkRun(b *testing.B) {
 func BenchmarkInit(b *testing.B) {
 	dir := b.TempDir()
 	src := filepath.Join(dir, "src.zip")
-	writeRunpack(b, src, nil)
+	packtest.Write(b, src, nil)
 	cfg := filepath.Join(dir, DefaultConfig)
 	i := 0
 	b.ReportAllocs()

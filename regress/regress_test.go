@@ -11,32 +11,17 @@ import (
 
 	"github.com/gait-dev/gait/internal/exitcode"
 	"github.com/gait-dev/gait/pack"
+	"github.com/gait-dev/gait/pack/packtest"
 )
 
 var corpus = filepath.Join("..", "..", "shared", "conformance", "gait-v1")
-
-// writeRunpack builds a runpack from the demo record after edit and writes it.
-func writeRunpack(t testing.TB, path string, edit func(*pack.RunRecord)) {
-	t.Helper()
-	rec := pack.DemoRecord()
-	if edit != nil {
-		edit(rec)
-	}
-	rp, err := pack.Build(rec, pack.RecordOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rp.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // newRepo makes a config with one demo fixture per name and returns its path.
 func newRepo(t testing.TB, names ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.zip")
-	writeRunpack(t, src, nil)
+	packtest.Write(t, src, nil)
 	cfg := filepath.Join(dir, DefaultConfig)
 	for _, n := range names {
 		if _, err := Init(InitOptions{From: src, Name: n, ConfigPath: cfg, OutDir: dir}); err != nil {
@@ -74,7 +59,7 @@ func TestDriftFailsWithDiff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := newRepo(t, "demo")
-			writeRunpack(t, filepath.Join(filepath.Dir(cfg), "fixtures", "demo", "runpack.zip"), tt.edit)
+			packtest.Write(t, filepath.Join(filepath.Dir(cfg), "fixtures", "demo", "runpack.zip"), tt.edit)
 			rep, err := Run(cfg, RunOptions{})
 			if err != nil {
 				t.Fatal(err)
@@ -161,7 +146,7 @@ func TestInitIsIdempotent(t *testing.T) {
 		t.Fatal("config changed on re-add")
 	}
 	other := filepath.Join(filepath.Dir(cfg), "other.zip")
-	writeRunpack(t, other, func(r *pack.RunRecord) { r.Intents[0].ToolName = "tool.other" })
+	packtest.Write(t, other, func(r *pack.RunRecord) { r.Intents[0].ToolName = "tool.other" })
 	if _, err := Init(InitOptions{From: other, Name: "demo", ConfigPath: cfg}); exitcode.Of(err) != exitcode.InvalidInput {
 		t.Fatalf("different runpack under the same name: %v", err)
 	}
@@ -177,7 +162,7 @@ func TestDeterministicAcrossParallel(t *testing.T) {
 		names[i] = fmt.Sprintf("f%02d", i)
 	}
 	cfg := newRepo(t, names...)
-	writeRunpack(t, filepath.Join(filepath.Dir(cfg), "fixtures", "f03", "runpack.zip"), func(r *pack.RunRecord) { r.Intents[0].ToolName = "tool.x" })
+	packtest.Write(t, filepath.Join(filepath.Dir(cfg), "fixtures", "f03", "runpack.zip"), func(r *pack.RunRecord) { r.Intents[0].ToolName = "tool.x" })
 	var first []byte
 	for _, p := range []int{1, 2, 8} {
 		rep, err := Run(cfg, RunOptions{Parallel: p})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gait-dev/gait/internal/exitcode"
 	"github.com/gait-dev/gait/pack"
+	"github.com/gait-dev/gait/pack/packtest"
 )
 
 const testPolicy = `schema_id: gait.gate.policy
@@ -26,7 +27,7 @@ rules:
 func TestVerdictsGraderCatchesPolicyChange(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.zip")
-	writeRunpack(t, src, func(r *pack.RunRecord) { r.Intents[1].ToolName = "tool.delete" })
+	packtest.Write(t, src, func(r *pack.RunRecord) { r.Intents[1].ToolName = "tool.delete" })
 	policy := filepath.Join(dir, "policy.yaml")
 	if err := os.WriteFile(policy, []byte(testPolicy), 0o644); err != nil {
 		t.Fatal(err)
@@ -65,7 +66,7 @@ func TestVerdictsGraderCatchesPolicyChange(t *testing.T) {
 func TestPolicyOutsideRepoRefused(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.zip")
-	writeRunpack(t, src, nil)
+	packtest.Write(t, src, nil)
 	outside := filepath.Join(t.TempDir(), "policy.yaml")
 	if err := os.WriteFile(outside, []byte(testPolicy), 0o644); err != nil {
 		t.Fatal(err)
