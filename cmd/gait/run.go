@@ -42,6 +42,16 @@ func runpackArg(from string, args []string) (string, error) {
 	return "", exitcode.Invalidf("no runpack given; pass a run id or a runpack path")
 }
 
+// openRunpackArg resolves and opens the runpack named by --from or the argument.
+func openRunpackArg(from string, args []string) (*pack.Runpack, string, error) {
+	path, err := runpackArg(from, args)
+	if err != nil {
+		return nil, "", err
+	}
+	rp, err := pack.Open(path)
+	return rp, path, err
+}
+
 func newRunRecordCmd(a *app) *cobra.Command {
 	var input, outDir, runID, captureMode, keyMode, privateKey, evidenceMode string
 	cmd := &cobra.Command{
@@ -139,11 +149,7 @@ func newRunInspectCmd(a *app) *cobra.Command {
 		Long:  "run inspect reads a runpack (checking its digests) and lists each intent with its tool, status and digests.",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			path, err := runpackArg(from, args)
-			if err != nil {
-				return err
-			}
-			rp, err := pack.Open(path)
+			rp, path, err := openRunpackArg(from, args)
 			if err != nil {
 				return err
 			}
@@ -176,11 +182,7 @@ func newRunReceiptCmd(a *app) *cobra.Command {
 an incident ticket or PR: GAIT run_id=… manifest=sha256:… verify="gait verify …".`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			path, err := runpackArg(from, args)
-			if err != nil {
-				return err
-			}
-			rp, err := pack.Open(path)
+			rp, _, err := openRunpackArg(from, args)
 			if err != nil {
 				return err
 			}
