@@ -36,6 +36,9 @@ type Config struct {
 	SchemaVersion string       `json:"schema_version" yaml:"schema_version"`
 	FixtureSet    string       `json:"fixture_set" yaml:"fixture_set"`
 	Fixtures      []FixtureRef `json:"fixtures" yaml:"fixtures"`
+	// Agent, when set, runs a candidate agent against each fixture's
+	// recorded tools (see AgentConfig). Gait v1 configs have none.
+	Agent *AgentConfig `json:"agent,omitempty" yaml:"agent,omitempty"`
 }
 
 // FixtureRef is one fixture entry in gait.yaml. Runpack is relative to the
@@ -91,6 +94,11 @@ func (c *Config) check(path string) error {
 			return exitcode.Invalidf("%s: fixture %q: runpack path %q escapes the config directory; keep fixtures inside the repository", path, f.Name, f.Runpack)
 		}
 		seen[f.Name] = true
+	}
+	if c.Agent != nil {
+		if err := c.Agent.Check(); err != nil {
+			return exitcode.Invalidf("%s: agent: %v", path, err)
+		}
 	}
 	return nil
 }

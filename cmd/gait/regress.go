@@ -32,6 +32,41 @@ type regressRunFlags struct {
 	config, output, junit string
 	fixtures              []string
 	parallel              int
+	agent                 *regress.AgentConfig // from --agent -- <cmd…>
+}
+
+// agentFlags are the candidate-agent flags of regress run.
+type agentFlags struct {
+	enabled                               bool
+	transport, timeout, match, trajectory string
+}
+
+func (f *agentFlags) add(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.enabled, "agent", false, "run the agent command given after -- against each fixture's recorded tools")
+	cmd.Flags().StringVar(&f.transport, "agent-transport", "", "how the agent reaches the tools: http (GAIT_MCP_URL) or stdio")
+	cmd.Flags().StringVar(&f.timeout, "agent-timeout", "", "kill the agent after this long (default 60s)")
+	cmd.Flags().StringVar(&f.match, "match", "", "replay matching: exact, tool-name or ignore-args:<paths>")
+	cmd.Flags().StringVar(&f.trajectory, "trajectory", "", "tool sequence grading: exact, subset (in order) or unordered")
+}
+
+// config builds the agent block from --agent and the command after --, or
+// nil when --agent is not given.
+func (f *agentFlags) config(cmd *cobra.Command, args []string) (*regress.AgentConfig, error) {
+	dash := cmd.ArgsLenAtDash()
+	if !f.enabled {
+		if len(args) > 0 {
+			return nil, exitcode.Invalidf("unexpected arguments %q; to run a candidate agent pass --agent -- <command…>", args)
+		}
+		return nil, nil
+	}
+	if dash < 0 || dash >= len(args) {
+		return nil, exitcode.Invalidf("--agent needs the agent command after --, as in `gait regress run --agent -- ./my-agent --flag`")
+	}
+	if dash > 0 {
+		return nil, exitcode.Invalidf("unexpected arguments %q before --", args[:dash])
+	}
+	return &regress.AgentConfig{Command: args[dash], Args: args[dash+1:], Transport: f.transport, Timeout: f.timeout,
+		Match: f.match, Trajectory: f.trajectory}, nil
 }
 
 func (f *regressRunFlags) add(cmd *cobra.Command) {
@@ -135,6 +170,7 @@ every fixture passes, 5 when any fails.`,
 
 func newRegressRunCmd(a *app) *cobra.Command {
 	var rf regressRunFlags
+	var af agentFlags
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Replay and grade every fixture",
@@ -143,13 +179,26 @@ tool runs) and grades it: schema, integrity, trajectory (tool sequence),
 results (replayed result digests), exit_code and verdicts (gate verdicts under
 the fixture's policy). It writes the result document (--output) and, with
 --junit, a JUnit report. Output is byte-identical for identical inputs.
+
+With --agent -- <command…> (or an agent: block in gait.yaml) it also runs a
+candidate agent per fixture against an MCP replay of the fixture's recorded
+tool answers (GAIT_MCP_URL for http, the agent's stdin/stdout for stdio),
+kills it at the timeout, and grades what it did: agent_run, agent_trajectory,
+agent_args, agent_unexpected, agent_unused and agent_verdicts (gate verdicts
+under the fixture's policy). No call the agent makes reaches a real tool.
 Exit 0 when all pass, 5 when any fixture fails, 6 on a bad config.`,
-		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			agent, err := af.config(cmd, args)
+			if err != nil {
+				return err
+			}
+			rf.agent = agent
 			return a.runRegress(rf)
 		},
 	}
 	rf.add(cmd)
+	af.add(cmd)
 	cmd.Flags().StringSliceVar(&rf.fixtures, "fixture", nil, "grade only these fixtures (repeatable)")
 	return cmd
 }
@@ -168,10 +217,10 @@ type regressSummary struct {
 
 func (a *app) runRegress(rf regressRunFlags) error {
 	prog := a.newProgress("regress: graded")
-	rep, err := regress.Run(rf.config, regress.RunOptions{
+	rep, err := regress.RunWithAgent(rf.config, regress.RunOptions{
 		Fixtures: rf.fixtures, Parallel: rf.parallel, Evaluator: a.policyEvaluator(), ProducerVersion: producerVersion(),
 		Progress: prog.update,
-	})
+	}, rf.agent)
 	prog.done()
 	if err != nil {
 		return err

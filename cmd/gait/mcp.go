@@ -1,0 +1,410 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/spf13/cobra"
+
+	"github.com/gait-dev/gait/gate"
+	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/mcp"
+)
+
+func init() {
+	register(func(root *cobra.Command, a *app) {
+		cmd := &cobra.Command{
+			Use:   "mcp",
+			Short: "Gate and record MCP tool calls; replay them to agents in CI",
+			Long: `mcp proxy sits between an agent and its MCP server: every tools/call is
+gated by a policy, only allowed calls are forwarded, and the session is
+recorded as a runpack. mcp serve answers tools/call from a recorded runpack,
+so a new agent version can be run against the tools as they answered.`,
+		}
+		cmd.AddCommand(newMCPProxyCmd(a), newMCPServeCmd(a))
+		root.AddCommand(cmd)
+	})
+}
+
+type mcpProxyOptions struct {
+	upstream        bool
+	upstreamURL     string
+	policy          string
+	call            string
+	record          string
+	runID           string
+	listen          string
+	checkpointEvery int
+	redact          []string
+	captureMode     string
+	command         []string
+}
+
+func newMCPProxyCmd(a *app) *cobra.Command {
+	var o mcpProxyOptions
+	cmd := &cobra.Command{
+		Use:   "proxy --upstream -- <server command…> [--policy P] [--record DIR] | --policy P --call call.json",
+		Short: "Gate, forward and record an agent's MCP tool calls",
+		Long: `mcp proxy is an MCP server (stdio, or streamable HTTP with --listen) that
+forwards to the upstream MCP server started from the command after --
+(or reached at --upstream-url). tools/list is passed through. Every
+tools/call is evaluated by the gate under --policy first: allow is forwarded;
+block, require_approval and dry_run are not, and the agent gets a tool error
+naming the verdict and reason codes. With --record DIR every call, verdict and
+result is appended to DIR/runpack_<run_id>.journal.jsonl and the session is
+written as DIR/runpack_<run_id>.zip on shutdown (and every --checkpoint-every
+calls). --redact JSON paths (e.g. $.api_token) are replaced by "[redacted]" in
+stored args and results; in reference capture mode the stored digests are
+those of the unredacted values.
+
+One-shot: --policy P --call call.json evaluates one tool call ({"name",
+"arguments"}) and exits with the gate's code: 0 allow or dry_run, 3 block,
+4 require_approval.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+				if dash > 0 {
+					return exitcode.Invalidf("unexpected arguments %q before --", args[:dash])
+				}
+				o.command = args
+			} else if len(args) > 0 {
+				return exitcode.Invalidf("unexpected arguments %q; put the upstream server command after --", args)
+			}
+			if o.call != "" {
+				return runMCPCall(a, o)
+			}
+			return runMCPProxy(a, o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.upstream, "upstream", false, "start the upstream MCP server from the command after --")
+	f.StringVar(&o.upstreamURL, "upstream-url", "", "reach the upstream MCP server over streamable HTTP at this URL")
+	f.StringVar(&o.policy, "policy", "", "gate policy (gait.gate.policy); without it calls are recorded, not gated")
+	f.StringVar(&o.call, "call", "", "one-shot: evaluate the tool call in this file (- for stdin) and exit")
+	f.StringVar(&o.record, "record", "", "journal the session and write its runpack in this directory")
+	f.StringVar(&o.runID, "run-id", "", "run id of the recording (default run_mcp_<time of the first call>)")
+	f.StringVar(&o.listen, "listen", "", "serve streamable HTTP on this address (127.0.0.1:PORT) instead of stdio")
+	f.IntVar(&o.checkpointEvery, "checkpoint-every", 0, "also write the runpack after every N calls")
+	f.StringArrayVar(&o.redact, "redact", nil, "JSON path redacted in stored args and results (repeatable, or comma-separated)")
+	f.StringVar(&o.captureMode, "capture-mode", "reference", "reference or raw")
+	return cmd
+}
+
+// mcpCallResult is what the one-shot mode prints.
+type mcpCallResult struct {
+	OK          bool         `json:"ok"`
+	ToolName    string       `json:"tool_name"`
+	Verdict     gate.Verdict `json:"verdict"`
+	ReasonCodes []string     `json:"reason_codes"`
+	Violations  []string     `json:"violations"`
+	MatchedRule string       `json:"matched_rule,omitempty"`
+	Executed    bool         `json:"executed"`
+	RunID       string       `json:"run_id,omitempty"`
+	Runpack     string       `json:"runpack,omitempty"`
+	ExitCode    int          `json:"exit_code"`
+}
+
+func runMCPCall(a *app, o mcpProxyOptions) error {
+	if o.policy == "" {
+		return exitcode.Invalidf("--call needs --policy P to evaluate the call against")
+	}
+	if o.upstream || o.upstreamURL != "" || len(o.command) > 0 {
+		return exitcode.Invalidf("--call evaluates one call without an upstream; drop --upstream or --call")
+	}
+	policy, err := gate.LoadPolicy(o.policy)
+	if err != nil {
+		return err
+	}
+	var data []byte
+	if o.call == "-" {
+		data, err = io.ReadAll(io.LimitReader(a.in, mcp.MaxCallBytes+1))
+	} else {
+		data, err = os.ReadFile(o.call)
+	}
+	if err != nil {
+		return exitcode.Invalidf("%s: %v", o.call, err)
+	}
+	call, err := mcp.ParseCall(o.call, data)
+	if err != nil {
+		return exitcode.Invalidf("%v", err)
+	}
+	d, _, evalErr := policy.EvaluateToolCall(call.Tool, call.Args, gate.ToolCallContext{})
+	if evalErr != nil && d.Verdict == gate.Allow {
+		d.Verdict = gate.Block
+	}
+	code := d.Verdict.ExitCode()
+	res := mcpCallResult{OK: true, ToolName: call.Tool, Verdict: d.Verdict, ReasonCodes: nonNilStrings(d.ReasonCodes),
+		Violations: nonNilStrings(d.Violations), MatchedRule: d.MatchedRule, ExitCode: int(code)}
+	if o.record != "" {
+		paths, err := mcp.ParsePaths(o.redact)
+		if err != nil {
+			return exitcode.Invalidf("--redact: %v", err)
+		}
+		rec, err := mcp.NewRecorder(mcp.RecorderOptions{Dir: o.record, RunID: o.runID, CaptureMode: o.captureMode, Redact: paths, ProducerVersion: producerVersion()})
+		if err != nil {
+			return err
+		}
+		result := fmt.Sprintf(`{"verdict":%q,"reason_codes":[%s]}`, d.Verdict, quoteJoin(d.ReasonCodes))
+		if err := rec.Add(mcp.Call{Tool: call.Tool, Args: call.Canonical, Verdict: string(d.Verdict), ReasonCodes: d.ReasonCodes,
+			Result: []byte(result), IsError: d.Verdict != gate.Allow}); err != nil {
+			return err
+		}
+		if res.Runpack, err = rec.Close(); err != nil {
+			return err
+		}
+		res.RunID = rec.RunID()
+	}
+	text := kv("tool_name", call.Tool, "verdict", string(d.Verdict), "reason_codes", strings.Join(d.ReasonCodes, ","),
+		"violations", strings.Join(d.Violations, ","), "matched_rule", d.MatchedRule)
+	if res.Runpack != "" {
+		text = append(text, kv("run_id", res.RunID, "runpack", res.Runpack)...)
+	}
+	text = append(text, kv("exit_code", strconv.Itoa(int(code)))...)
+	a.emit(res, text)
+	if code != exitcode.OK {
+		return silent(code)
+	}
+	return nil
+}
+
+func quoteJoin(s []string) string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = strconv.Quote(v)
+	}
+	return strings.Join(q, ",")
+}
+
+func nonNilStrings(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// mcpProxyResult is what a proxy session prints when it ends.
+type mcpProxyResult struct {
+	OK        bool   `json:"ok"`
+	Calls     int    `json:"calls"`
+	Forwarded int64  `json:"forwarded"`
+	Withheld  int64  `json:"withheld"`
+	RunID     string `json:"run_id,omitempty"`
+	Runpack   string `json:"runpack,omitempty"`
+}
+
+func runMCPProxy(a *app, o mcpProxyOptions) error {
+	var upstream sdk.Transport
+	switch {
+	case o.upstreamURL != "" && len(o.command) > 0:
+		return exitcode.Invalidf("pass either --upstream -- <command…> or --upstream-url, not both")
+	case o.upstreamURL != "":
+		upstream = &sdk.StreamableClientTransport{Endpoint: o.upstreamURL, DisableStandaloneSSE: true}
+	case len(o.command) > 0:
+		c := exec.Command(o.command[0], o.command[1:]...)
+		c.Stderr = a.errOut
+		upstream = &sdk.CommandTransport{Command: c, TerminateDuration: 2 * time.Second}
+	default:
+		return exitcode.Invalidf("no upstream MCP server; pass --upstream -- <server command…> or --upstream-url URL (or --call for one-shot mode)")
+	}
+	if o.checkpointEvery < 0 {
+		return exitcode.Invalidf("--checkpoint-every %d is negative", o.checkpointEvery)
+	}
+	opts := mcp.ProxyOptions{Version: producerVersion()}
+	if o.policy != "" {
+		p, err := gate.LoadPolicy(o.policy)
+		if err != nil {
+			return err
+		}
+		opts.Policy = p
+	}
+	var rec *mcp.Recorder
+	if o.record != "" {
+		paths, err := mcp.ParsePaths(o.redact)
+		if err != nil {
+			return exitcode.Invalidf("--redact: %v", err)
+		}
+		rec, err = mcp.NewRecorder(mcp.RecorderOptions{Dir: o.record, RunID: o.runID, CaptureMode: o.captureMode, Redact: paths,
+			CheckpointEvery: o.checkpointEvery, ProducerVersion: producerVersion()})
+		if err != nil {
+			return err
+		}
+		opts.Recorder = rec
+	} else if len(o.redact) > 0 || o.runID != "" || o.checkpointEvery > 0 {
+		return exitcode.Invalidf("--redact, --run-id and --checkpoint-every shape a recording; add --record DIR")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	proxy, err := mcp.NewProxy(ctx, upstream, opts)
+	if err != nil {
+		return err
+	}
+	defer proxy.Close()
+	serveErr := serveMCP(ctx, a, o.listen, proxy.Server(), proxy.Handler())
+	res := mcpProxyResult{OK: serveErr == nil}
+	st := proxy.Stats()
+	res.Forwarded, res.Withheld = st.Forwarded, st.Withheld
+	if rec != nil {
+		res.Calls = rec.Calls()
+		path, err := rec.Close()
+		if err != nil {
+			return err
+		}
+		res.Runpack, res.RunID = path, rec.RunID()
+	}
+	a.emitSession(o.listen, res, kv("calls", strconv.Itoa(res.Calls), "forwarded", strconv.FormatInt(res.Forwarded, 10),
+		"withheld", strconv.FormatInt(res.Withheld, 10), "run_id", res.RunID, "runpack", res.Runpack,
+		"next", "gait verify "+orNone(res.Runpack)))
+	return serveErr
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "<runpack>"
+	}
+	return s
+}
+
+// emitSession prints a session's summary: on stdout when serving HTTP, on
+// stderr when stdout carried the MCP session.
+func (a *app) emitSession(listen string, result any, text []field) {
+	if listen == "" {
+		out := a.out
+		a.out = a.errOut
+		defer func() { a.out = out }()
+	}
+	a.emit(result, text)
+}
+
+// serveMCP serves an MCP server on the app's stdin/stdout, or on listen
+// over streamable HTTP, until the client hangs up or ctx ends.
+func serveMCP(ctx context.Context, a *app, listen string, server *sdk.Server, handler http.Handler) error {
+	if listen == "" {
+		t := &sdk.IOTransport{Reader: io.NopCloser(a.in), Writer: nopWriteCloser{a.out}}
+		err := server.Run(ctx, t)
+		if err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) || errors.Is(err, sdk.ErrConnectionClosed)) {
+			return nil
+		}
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return exitcode.Invalidf("--listen %s: %v", listen, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	a.diag("gait: mcp listening url=http://%s/mcp", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		return nil
+	case err := <-errc:
+		return err
+	}
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
+
+type mcpServeOptions struct {
+	replay, listen, match, record, runID string
+}
+
+// mcpServeResult is what a replay session prints when it ends.
+type mcpServeResult struct {
+	OK         bool                `json:"ok"`
+	RunID      string              `json:"run_id"`
+	Match      string              `json:"match"`
+	Calls      []mcp.CandidateCall `json:"calls"`
+	Unexpected int                 `json:"unexpected"`
+	Unused     []int               `json:"unused_steps"`
+	Runpack    string              `json:"runpack,omitempty"`
+}
+
+func newMCPServeCmd(a *app) *cobra.Command {
+	var o mcpServeOptions
+	cmd := &cobra.Command{
+		Use:   "serve --replay <runpack|fixture dir> [--listen 127.0.0.1:PORT] [--match exact|tool-name|ignore-args:<paths>]",
+		Short: "Answer an agent's MCP tool calls from a recorded run",
+		Long: `mcp serve --replay is an MCP server (stdio, or streamable HTTP with --listen)
+that offers the tools seen in a runpack (or a fixture folder's runpack.zip)
+and answers each tools/call with the recorded result. Calls are matched to the
+recording by tool name and arguments (--match exact), by tool name and
+arguments except the listed JSON paths (--match ignore-args:$.request_id), or
+by tool name only (--match tool-name). A repeated identical call gets the next
+recorded answer in order. A call with no recorded answer gets a tool error and
+is counted as unexpected. Nothing reaches a real tool. With --record DIR what
+the agent did is written as a runpack when the session ends.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return runMCPServe(a, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.replay, "replay", "", "runpack or fixture folder to answer from")
+	f.StringVar(&o.listen, "listen", "", "serve streamable HTTP on this address (127.0.0.1:PORT) instead of stdio")
+	f.StringVar(&o.match, "match", "exact", "exact, tool-name or ignore-args:<path>[,<path>…]")
+	f.StringVar(&o.record, "record", "", "write what the agent did as a runpack in this directory")
+	f.StringVar(&o.runID, "run-id", "", "run id of the candidate's recording")
+	_ = cmd.MarkFlagRequired("replay")
+	return cmd
+}
+
+func runMCPServe(a *app, o mcpServeOptions) error {
+	match, err := mcp.ParseMatch(o.match)
+	if err != nil {
+		return exitcode.Invalidf("--match: %v", err)
+	}
+	rp, err := mcp.OpenRecording(o.replay)
+	if err != nil {
+		return err
+	}
+	opts := mcp.ReplayOptions{Match: match, Version: producerVersion()}
+	if o.record != "" {
+		if opts.Recorder, err = mcp.NewRecorder(mcp.RecorderOptions{Dir: o.record, RunID: o.runID, ProducerVersion: producerVersion()}); err != nil {
+			return err
+		}
+	}
+	replay := mcp.NewReplay(rp, opts)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	serveErr := serveMCP(ctx, a, o.listen, replay.Server(), replay.Handler())
+	calls := replay.Calls()
+	res := mcpServeResult{OK: serveErr == nil, RunID: replay.RunID(), Match: match.String(), Calls: calls, Unused: replay.Unused()}
+	if res.Calls == nil {
+		res.Calls = []mcp.CandidateCall{}
+	}
+	if res.Unused == nil {
+		res.Unused = []int{}
+	}
+	for _, c := range calls {
+		if c.Step == 0 {
+			res.Unexpected++
+		}
+	}
+	if opts.Recorder != nil {
+		if res.Runpack, err = opts.Recorder.Close(); err != nil {
+			return err
+		}
+	}
+	unused := make([]string, len(res.Unused))
+	for i, s := range res.Unused {
+		unused[i] = strconv.Itoa(s)
+	}
+	a.emitSession(o.listen, res, kv("run_id", res.RunID, "match", res.Match, "calls", strconv.Itoa(len(calls)),
+		"unexpected", strconv.Itoa(res.Unexpected), "unused_steps", strings.Join(unused, ","), "runpack", res.Runpack))
+	return serveErr
+}
