@@ -20,6 +20,8 @@ import (
 var bins struct {
 	dir        string
 	testserver string
+	gait       string
+	agent      string
 }
 
 func TestMain(m *testing.M) {
@@ -29,10 +31,14 @@ func TestMain(m *testing.M) {
 	}
 	bins.dir = dir
 	bins.testserver = filepath.Join(dir, "testserver")
-	out, err := exec.Command("go", "build", "-o", bins.testserver, "./internal/testserver").CombinedOutput()
-	if err != nil {
-		os.RemoveAll(dir)
-		panic(string(out))
+	bins.gait = filepath.Join(dir, "gait")
+	bins.agent = filepath.Join(dir, "agent")
+	for _, b := range [][2]string{{bins.testserver, "./internal/testserver"}, {bins.gait, "../cmd/gait"}, {bins.agent, "../examples/agents/scripted"}} {
+		out, err := exec.Command("go", "build", "-o", b[0], b[1]).CombinedOutput()
+		if err != nil {
+			os.RemoveAll(dir)
+			panic(string(out))
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)

@@ -4,9 +4,10 @@
 // of an agent: reach the tools through MCP, at GAIT_MCP_URL when it is set
 // (streamable HTTP) and over stdin/stdout otherwise.
 //
-//	scripted <script.json>
+//	scripted <script.json | dir>
 //
-// The script is a JSON array of steps:
+// Given a directory, the script is <dir>/<GAIT_FIXTURE>.json, so one
+// command can play a different script per regress fixture. The script is a JSON array of steps:
 //
 //	{"tool": "refund", "args": {"order_id": "A1", "amount": 42.5}}
 //	{"sleep": "30s"}           wait (a hanging agent)
@@ -21,6 +22,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -43,6 +45,9 @@ func main() {
 }
 
 func run(path string) int {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, os.Getenv("GAIT_FIXTURE")+".json")
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scripted:", err)
