@@ -124,11 +124,3 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 func fixtureDir(configPath, runpackRel string) string {
 	return filepath.Join(filepath.Dir(configPath), filepath.Dir(filepath.FromSlash(runpackRel)))
 }
-
-func mustRel(base, target string) string {
-	rel, err := filepath.Rel(base, target)
-	if err != nil {
-		return target
-	}
-	return filepath.ToSlash(rel)
-}
