@@ -98,10 +98,14 @@ func (f *initFlags) options(a *app) (regress.InitOptions, error) {
 	}, nil
 }
 
-func initText(res regress.InitResult) []field {
-	return kv("fixture", res.FixtureName, "fixture_dir", res.FixtureDir, "run_id", res.RunID,
-		"runpack", res.RunpackPath, "config", res.ConfigPath, "changed", fmt.Sprint(res.Changed),
-		"next", "gait regress run --config "+res.ConfigPath+" --junit gait-out/junit.xml")
+// initText renders an init result; with next, it ends with the run command.
+func initText(res regress.InitResult, next bool) []field {
+	text := kv("fixture", res.FixtureName, "fixture_dir", res.FixtureDir, "run_id", res.RunID,
+		"runpack", res.RunpackPath, "config", res.ConfigPath, "changed", fmt.Sprint(res.Changed))
+	if next {
+		text = append(text, field{"next", "gait regress run --config " + res.ConfigPath + " --junit gait-out/junit.xml"})
+	}
+	return text
 }
 
 func newRegressInitCmd(a *app, verb string) *cobra.Command {
@@ -128,7 +132,7 @@ creating it when needed. Adding the same runpack again changes nothing.`,
 			if err != nil {
 				return err
 			}
-			a.emit(res, initText(res))
+			a.emit(res, initText(res, true))
 			return nil
 		},
 	}
@@ -157,7 +161,7 @@ every fixture passes, 5 when any fails.`,
 			}
 			rf.config = f.config
 			if !a.json {
-				a.emit(nil, initText(res)[:len(initText(res))-1])
+				a.emit(nil, initText(res, false))
 			}
 			return a.runRegress(rf)
 		},
