@@ -89,7 +89,7 @@ func (p *Proxy) Stats() ProxyStats {
 
 // Handler serves the proxy over streamable HTTP.
 func (p *Proxy) Handler() http.Handler {
-	return sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return p.server }, nil)
+	return sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return p.server }, &sdk.StreamableHTTPOptions{JSONResponse: true})
 }
 
 // Close ends the upstream session.

@@ -146,7 +146,7 @@ func (r *Replay) Server() *sdk.Server { return r.server }
 
 // Handler serves the replay over streamable HTTP.
 func (r *Replay) Handler() http.Handler {
-	return sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return r.server }, nil)
+	return sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return r.server }, &sdk.StreamableHTTPOptions{JSONResponse: true})
 }
 
 // RunID is the recorded run's id.
