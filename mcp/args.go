@@ -33,14 +33,14 @@ func ParseArgs(raw json.RawMessage) (map[string]any, []byte, error) {
 	dec.UseNumber()
 	var m map[string]any
 	if err := dec.Decode(&m); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrArgs, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrArgs, err)
 	}
 	if dec.More() {
 		return nil, nil, fmt.Errorf("%w: trailing data", ErrArgs)
 	}
 	c, err := jcs.Canonicalize(raw)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrArgs, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrArgs, err)
 	}
 	if m == nil {
 		m = map[string]any{}

@@ -35,7 +35,7 @@ func ParseCall(name string, data []byte) (ToolCallRequest, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
-		return ToolCallRequest{}, fmt.Errorf("%s: not a JSON tool call: %v", name, err)
+		return ToolCallRequest{}, fmt.Errorf("%s: not a JSON tool call: %w", name, err)
 	}
 	if dec.More() {
 		return ToolCallRequest{}, fmt.Errorf("%s: trailing data after the tool call; pass one JSON object", name)

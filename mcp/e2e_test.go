@@ -96,7 +96,7 @@ func recordHTTP(t *testing.T, dir, script, logPath string) string {
 	if err := proxy.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer proxy.Process.Kill()
+	defer func() { _ = proxy.Process.Kill() }()
 	url := ""
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
@@ -108,7 +108,7 @@ func recordHTTP(t *testing.T, dir, script, logPath string) string {
 	if url == "" {
 		t.Fatal("proxy printed no url")
 	}
-	go io.Copy(io.Discard, stderr)
+	go func() { _, _ = io.Copy(io.Discard, stderr) }()
 	agent := exec.Command(bins.agent, script)
 	agent.Env = append(os.Environ(), "GAIT_MCP_URL="+url)
 	if out, err := agent.CombinedOutput(); err != nil || !strings.Contains(string(out), "verdict=block") {

@@ -37,8 +37,8 @@ func ParsePath(s string) (Path, error) {
 		return p, fmt.Errorf("JSON path %q names no field; write it like $.card.number", s)
 	}
 	for rest != "" {
-		switch {
-		case rest[0] == '[':
+		switch rest[0] {
+		case '[':
 			end := strings.IndexByte(rest, ']')
 			if end < 0 {
 				return p, fmt.Errorf("JSON path %q: unclosed [", s)

@@ -60,7 +60,8 @@ func NewProxy(ctx context.Context, upstream sdk.Transport, opts ProxyOptions) (*
 	p := &Proxy{opts: opts}
 	impl := &sdk.Implementation{Name: "gait-mcp-proxy", Version: orDefault(opts.Version, "dev")}
 	client := sdk.NewClient(impl, &sdk.ClientOptions{
-		ToolListChangedHandler: func(ctx context.Context, _ *sdk.ToolListChangedRequest) { p.syncTools(ctx) },
+		// A failed re-sync keeps the last list; the next change retries.
+		ToolListChangedHandler: func(ctx context.Context, _ *sdk.ToolListChangedRequest) { _ = p.syncTools(ctx) },
 	})
 	cs, err := client.Connect(ctx, upstream, nil)
 	if err != nil {
@@ -70,7 +71,7 @@ func NewProxy(ctx context.Context, upstream sdk.Transport, opts ProxyOptions) (*
 	p.server = sdk.NewServer(impl, &sdk.ServerOptions{Capabilities: &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{ListChanged: true}}})
 	p.server.AddReceivingMiddleware(p.intercept)
 	if err := p.syncTools(ctx); err != nil {
-		cs.Close()
+		_ = cs.Close()
 		return nil, err
 	}
 	return p, nil

@@ -225,7 +225,9 @@ func (r *Recorder) appendJournal(l journalLine) error {
 	if err != nil {
 		return err
 	}
-	r.jw.Write(append(b, '\n'))
+	if _, err := r.jw.Write(append(b, '\n')); err != nil {
+		return err
+	}
 	return r.jw.Flush()
 }
 

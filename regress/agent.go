@@ -241,7 +241,7 @@ func runCandidate(configDir, fixture string, rp *pack.Runpack, agent *AgentConfi
 			done := make(chan error, 1)
 			go func() { done <- ss.Wait() }()
 			finish = func() {
-				ss.Close()
+				_ = ss.Close()
 				if err := <-done; err != nil && !isClosed(err) {
 					protoErr = err
 				}
@@ -254,8 +254,8 @@ func runCandidate(configDir, fixture string, rp *pack.Runpack, agent *AgentConfi
 			return c
 		}
 		srv := &http.Server{Handler: replay.Handler(), ReadHeaderTimeout: timeout}
-		go srv.Serve(ln)
-		finish = func() { srv.Close() }
+		go func() { _ = srv.Serve(ln) }() // returns when finish closes it
+		finish = func() { _ = srv.Close() }
 		cmd.Env = append(cmd.Env, "GAIT_MCP_URL=http://"+ln.Addr().String()+"/mcp", "GAIT_MCP_TRANSPORT=http")
 		if err := cmd.Start(); err != nil {
 			finish()

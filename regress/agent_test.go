@@ -24,7 +24,7 @@ var scripted struct {
 func scriptedAgent(t *testing.T) string {
 	t.Helper()
 	scripted.once.Do(func() {
-		dir, err := os.MkdirTemp("", "gait-regress-agent")
+		dir, err := os.MkdirTemp("", "gait-regress-agent") //nolint:usetesting // one build shared by every test in the binary
 		if err != nil {
 			scripted.err = err
 			return

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -91,7 +92,8 @@ func main() {
 		}
 		fmt.Fprintf(os.Stderr, "url=http://%s/mcp\n", ln.Addr())
 		h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return s }, nil)
-		log.Fatal(http.Serve(ln, h))
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		log.Fatal(srv.Serve(ln))
 	}
 	if err := s.Run(context.Background(), &sdk.StdioTransport{}); err != nil {
 		log.Print(err)
