@@ -4,14 +4,19 @@ BIN      := bin/gait
 FUZZTIME ?= 30s
 PKGS     := ./...
 
-.PHONY: all test vet gotest e2e build lint lint-workflows fmt fuzz bench clean
+.PHONY: all test vet tidy gotest e2e build lint lint-workflows fmt fuzz bench clean
 
 all: build
 
-test: vet gotest e2e lint-workflows
+test: vet tidy gotest e2e lint-workflows
 
 vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: run make fmt"; exit 1; }
 	$(GO) vet $(PKGS)
+
+# go.mod and go.sum must already be tidy.
+tidy:
+	$(GO) mod tidy -diff
 
 gotest:
 	$(GO) test -race -count=1 $(PKGS)
@@ -23,10 +28,8 @@ build:
 e2e: build
 	GAIT_BIN=$(abspath $(BIN)) bash scripts/e2e.sh
 
-# gofmt, a tidy go.mod, and golangci-lint (pinned in tools/lint/go.mod, see .golangci.yml).
-lint:
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: run make fmt"; exit 1; }
-	$(GO) mod tidy -diff
+# golangci-lint (pinned in tools/lint/go.mod, see .golangci.yml).
+lint: vet tidy
 	$(GO) tool -modfile=tools/lint/go.mod golangci-lint run ./...
 
 # actionlint (pinned in tools/go.mod) on the project's workflows and the templates.
