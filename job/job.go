@@ -10,7 +10,6 @@ package job
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -109,10 +108,21 @@ type Event struct {
 	Payload       map[string]any `json:"payload,omitempty"`
 }
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
-
-// ValidID reports whether id can name a job (and its directory).
-func ValidID(id string) bool { return idPattern.MatchString(id) && !strings.Contains(id, "..") }
+// ValidID reports whether id can name a job (and its directory): 1 to 128
+// letters, digits, '_', '-' or '.', starting with a letter or digit, and no "..".
+func ValidID(id string) bool {
+	if id == "" || len(id) > 128 || strings.Contains(id, "..") {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '_' && c != '-' && c != '.') {
+			return false
+		}
+	}
+	return true
+}
 
 func checkID(id string) error {
 	if !ValidID(id) {

@@ -314,3 +314,14 @@ func TestDurableDemoMatchesCorpus(t *testing.T) {
 		t.Fatalf("second demo run: %v, pack id %s vs %s", err, again.PackID, res.PackID)
 	}
 }
+
+func TestValidID(t *testing.T) {
+	for id, want := range map[string]bool{
+		"job_1": true, "a": true, "A.b-c_d": true, strings.Repeat("x", 128): true,
+		"": false, "_job": false, ".hidden": false, "a..b": false, "a/b": false, "a b": false, strings.Repeat("x", 129): false, "é": false,
+	} {
+		if got := ValidID(id); got != want {
+			t.Errorf("ValidID(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
