@@ -117,6 +117,9 @@ func parse(path string, files map[string][]byte) (*Runpack, error) {
 	schemaFail := func(err error) error {
 		return exitcode.Wrap(exitcode.VerifyFailed, fmt.Errorf("%s: %w", path, kindError{ErrSchema, err}))
 	}
+	if _, isPack := files[FilePackManifest]; isPack {
+		return nil, notARunpack(path)
+	}
 	mraw, ok := files[FileManifest]
 	if !ok {
 		return nil, fail(errors.New(FileManifest + ": missing from the archive"))
@@ -222,6 +225,11 @@ func (rp *Runpack) ToolSequence() []string {
 		out[i] = in.ToolName
 	}
 	return out
+}
+
+// notARunpack is the error for a unified pack handed to a runpack command.
+func notARunpack(path string) error {
+	return exitcode.Invalidf("%s: this is a pack, not a runpack; use `gait pack verify|inspect` on it, or pass it to `gait regress add --from`", path)
 }
 
 // IsPack reports whether path is a unified pack (it holds a pack manifest)

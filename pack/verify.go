@@ -49,6 +49,9 @@ func Verify(path string, opts VerifyOptions) (VerifyResult, error) {
 		return fail(err)
 	}
 	defer a.Close()
+	if a.Has(FilePackManifest) {
+		return fail(notARunpack(path))
+	}
 	mraw, err := a.ReadFile(FileManifest)
 	if err != nil {
 		return fail(exitcode.VerifyFailedf("%s: %v", path, err))
