@@ -126,7 +126,31 @@ Start with "gait tour" for a guided first run.`,
 	for _, add := range commandGroups {
 		add(root, a)
 	}
+	groupCommands(root)
 	return root
+}
+
+// helpGroups orders `gait --help` by what a user is doing.
+var helpGroups = []struct {
+	id, title string
+	commands  []string
+}{
+	{"start", "Getting started:", []string{"tour", "demo", "doctor"}},
+	{"runs", "Runs and evidence:", []string{"run", "verify", "pack", "report"}},
+	{"ci", "CI regressions:", []string{"regress", "action"}},
+	{"gate", "Gate and signing:", []string{"gate", "policy", "approve", "delegate", "keys"}},
+	{"agents", "Agents at work:", []string{"mcp", "job"}},
+}
+
+func groupCommands(root *cobra.Command) {
+	for _, g := range helpGroups {
+		root.AddGroup(&cobra.Group{ID: g.id, Title: g.title})
+		for _, c := range root.Commands() {
+			if slices.Contains(g.commands, c.Name()) {
+				c.GroupID = g.id
+			}
+		}
+	}
 }
 
 // commandGroups registers each command group; files append to it in init.
