@@ -2,7 +2,6 @@ package pack
 
 import (
 	"crypto/ed25519"
-	"encoding/base64"
 	"errors"
 	"fmt"
 
@@ -45,13 +44,11 @@ func (m *Manifest) Sign(priv ed25519.PrivateKey) error {
 	if err != nil {
 		return err
 	}
-	raw, _ := digest.Decode(sd)
-	m.Signatures = append(m.Signatures, Signature{
-		Alg:          "ed25519",
-		KeyID:        keys.ID(priv.Public().(ed25519.PublicKey)),
-		Sig:          base64.StdEncoding.EncodeToString(ed25519.Sign(priv, raw)),
-		SignedDigest: sd,
-	})
+	sig, err := keys.SignDigest(priv, sd)
+	if err != nil {
+		return err
+	}
+	m.Signatures = append(m.Signatures, sig)
 	return nil
 }
 
@@ -77,24 +74,13 @@ func (m Manifest) checkSignatures(pub ed25519.PublicKey) (string, error) {
 	}
 	id := keys.ID(pub)
 	matched := false
-	for i, s := range m.Signatures {
-		if s.KeyID != id {
+	for i, sig := range m.Signatures {
+		if sig.KeyID != id {
 			continue
 		}
 		matched = true
-		if s.Alg != "ed25519" {
-			return "", fmt.Errorf("signature %d: algorithm %q is not ed25519", i, s.Alg)
-		}
-		if s.SignedDigest != "" && s.SignedDigest != sd {
-			return "", fmt.Errorf("signature %d: signed_digest does not match the manifest", i)
-		}
-		sig, err := base64.StdEncoding.DecodeString(s.Sig)
-		if err != nil {
-			return "", fmt.Errorf("signature %d: sig is not base64", i)
-		}
-		raw, _ := digest.Decode(sd)
-		if !ed25519.Verify(pub, raw, sig) {
-			return "", fmt.Errorf("signature %d by key %s does not verify", i, id)
+		if err := keys.VerifySignature(pub, sig, sd); err != nil {
+			return "", fmt.Errorf("signature %d by key %s: %w", i, id, err)
 		}
 	}
 	if !matched {

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/gait-dev/gait/internal/keys"
 )
 
 // Schema ids and the one major version this code reads and writes.
@@ -105,12 +107,7 @@ type FileDigest struct {
 }
 
 // Signature is an ed25519 signature over the manifest.
-type Signature struct {
-	Alg          string `json:"alg"`
-	KeyID        string `json:"key_id"`
-	Sig          string `json:"sig"`
-	SignedDigest string `json:"signed_digest,omitempty"`
-}
+type Signature = keys.Signature
 
 // Manifest is manifest.json.
 type Manifest struct {
