@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -61,7 +62,7 @@ type inputs struct {
 // readInputs reads and checks the inputs but the token. Problems are bad input (exit 6).
 func readInputs(ga *githubactions.Action) (*inputs, error) {
 	in := &inputs{
-		workdir: orDefault(ga.GetInput(InputWorkdir), DefaultWorkdir),
+		workdir: cmp.Or(ga.GetInput(InputWorkdir), DefaultWorkdir),
 	}
 	var err error
 	if in.comment, err = boolInput(ga, InputComment, true); err != nil {
@@ -75,8 +76,8 @@ func readInputs(ga *githubactions.Action) (*inputs, error) {
 		return nil, err
 	}
 	in.fixtures, in.parallel = a.fixtures, a.parallel
-	in.config = under(in.workdir, orDefault(ga.GetInput(InputConfig), DefaultConfig))
-	junit := orDefault(ga.GetInput(InputJUnit), DefaultJUnit)
+	in.config = under(in.workdir, cmp.Or(ga.GetInput(InputConfig), DefaultConfig))
+	junit := cmp.Or(ga.GetInput(InputJUnit), DefaultJUnit)
 	in.junit = under(in.workdir, junit)
 	if a.output != "" {
 		in.result = under(in.workdir, a.output)
@@ -95,13 +96,6 @@ func under(workdir, p string) string {
 		return filepath.Clean(p)
 	}
 	return filepath.Join(workdir, p)
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 func boolInput(ga *githubactions.Action, name string, def bool) (bool, error) {

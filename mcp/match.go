@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -24,7 +25,7 @@ type MatchMode struct {
 // String renders the mode as ParseMatch reads it.
 func (m MatchMode) String() string {
 	if m.Kind != MatchIgnoreArgs {
-		return orDefault(m.Kind, MatchExact)
+		return cmp.Or(m.Kind, MatchExact)
 	}
 	parts := make([]string, len(m.Ignore))
 	for i, p := range m.Ignore {

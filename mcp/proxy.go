@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,7 +59,7 @@ func NewProxy(ctx context.Context, upstream sdk.Transport, opts ProxyOptions) (*
 		opts.Now = time.Now
 	}
 	p := &Proxy{opts: opts}
-	impl := &sdk.Implementation{Name: "gait-mcp-proxy", Version: orDefault(opts.Version, "dev")}
+	impl := &sdk.Implementation{Name: "gait-mcp-proxy", Version: cmp.Or(opts.Version, "dev")}
 	client := sdk.NewClient(impl, &sdk.ClientOptions{
 		// A failed re-sync keeps the last list; the next change retries.
 		ToolListChangedHandler: func(ctx context.Context, _ *sdk.ToolListChangedRequest) { _ = p.syncTools(ctx) },
@@ -238,11 +239,4 @@ func withheldRecord(res *sdk.CallToolResult, verdict string, codes []string) jso
 
 func invalidParams(msg string) error {
 	return &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: msg}
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

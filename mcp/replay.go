@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -99,7 +100,7 @@ func NewReplay(rp *pack.Runpack, opts ReplayOptions) *Replay {
 		r.recorded = append(r.recorded, rc)
 	}
 	r.used = make([]bool, len(r.recorded))
-	impl := &sdk.Implementation{Name: "gait-mcp-replay", Version: orDefault(opts.Version, "dev")}
+	impl := &sdk.Implementation{Name: "gait-mcp-replay", Version: cmp.Or(opts.Version, "dev")}
 	r.server = sdk.NewServer(impl, &sdk.ServerOptions{Capabilities: &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{}}})
 	for _, t := range recordedTools(rp) {
 		r.server.AddTool(t, unreachable)
