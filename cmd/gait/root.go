@@ -32,8 +32,14 @@ func run(args []string, in io.Reader, out, errOut io.Writer, getenv func(string)
 	root.SetOut(out)
 	root.SetErr(errOut)
 
-	if slices.Contains(args, "--explain") {
-		return a.runExplain(root, args)
+	// --explain counts only among gait's own arguments, not after "--"
+	// (where an agent or server command takes its own flags).
+	own := args
+	if i := slices.Index(args, "--"); i >= 0 {
+		own = args[:i]
+	}
+	if slices.Contains(own, "--explain") {
+		return a.runExplain(root, own)
 	}
 	err := root.Execute()
 	if err == nil {
@@ -43,7 +49,7 @@ func run(args []string, in io.Reader, out, errOut io.Writer, getenv func(string)
 	if isUsageError(err) {
 		code = exitcode.InvalidInput
 	}
-	msg := strings.TrimSpace(err.Error())
+	msg := oneLineMessage(err)
 	if code == exitcode.InvalidInput && isUsageError(err) {
 		msg += "; run `gait --help` or `gait <command> --help`"
 	}
@@ -54,6 +60,11 @@ func run(args []string, in io.Reader, out, errOut io.Writer, getenv func(string)
 		fmt.Fprintf(errOut, "gait: %s\n", msg)
 	}
 	return int(code)
+}
+
+// oneLineMessage renders err on one line, whatever its own layout.
+func oneLineMessage(err error) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
 }
 
 type errorResult struct {
