@@ -99,6 +99,15 @@ func (f *initFlags) options(a *app) (regress.InitOptions, error) {
 }
 
 // initText renders an init result; with next, it ends with the run command.
+// initFixture creates or extends the fixture the flags describe.
+func (f *initFlags) initFixture(a *app) (regress.InitResult, error) {
+	opts, err := f.options(a)
+	if err != nil {
+		return regress.InitResult{}, err
+	}
+	return regress.Init(opts)
+}
+
 func initText(res regress.InitResult, next bool) []field {
 	text := kv("fixture", res.FixtureName, "fixture_dir", res.FixtureDir, "run_id", res.RunID,
 		"runpack", res.RunpackPath, "config", res.ConfigPath, "changed", fmt.Sprint(res.Changed))
@@ -124,11 +133,7 @@ sequence, replay exit code, result digests and gate verdicts observed now
 creating it when needed. Adding the same runpack again changes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			opts, err := f.options(a)
-			if err != nil {
-				return err
-			}
-			res, err := regress.Init(opts)
+			res, err := f.initFixture(a)
 			if err != nil {
 				return err
 			}
@@ -151,11 +156,7 @@ it does what "regress init" does, then "regress run" on the config. Exit 0 when
 every fixture passes, 5 when any fails.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			opts, err := f.options(a)
-			if err != nil {
-				return err
-			}
-			res, err := regress.Init(opts)
+			res, err := f.initFixture(a)
 			if err != nil {
 				return err
 			}
