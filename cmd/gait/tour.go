@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -66,6 +67,10 @@ at the end unless --keep is given, and prints what to run next.`,
 			}
 			if keep {
 				fmt.Fprintf(a.out, "kept_dir=%s\n", dir)
+			}
+			if runByGoRun() {
+				// `go run` leaves no gait on PATH for the next= commands.
+				fmt.Fprintf(a.out, "install=go install github.com/gait-dev/gait/cmd/gait@latest\n")
 			}
 			for _, n := range next {
 				fmt.Fprintf(a.out, "next=%s\n", n)
@@ -149,4 +154,11 @@ func runTour(dir string, say func(string, ...any)) ([]tourStep, error) {
 	}
 	say("\nThe tour ran in a scratch directory and cleaned up after itself.\nIn your repository, point regress at a real run:\n")
 	return steps, nil
+}
+
+// runByGoRun reports whether this process is a binary `go run` built in its
+// temporary build directory.
+func runByGoRun() bool {
+	exe, err := os.Executable()
+	return err == nil && strings.Contains(filepath.ToSlash(exe), "/go-build")
 }
