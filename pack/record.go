@@ -2,6 +2,7 @@ package pack
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
@@ -32,6 +33,8 @@ type RecordOptions struct {
 	RunID       string             // overrides the record's run id when set
 	CaptureMode string             // overrides the record's capture mode when set
 	PrivateKey  ed25519.PrivateKey // signs the manifest when set
+	// ProducerVersion is stamped into a record that names no producer.
+	ProducerVersion string
 	// ContextEvidenceMode is stamped into refs.json when the record has none
 	// (best_effort or required); empty leaves it out.
 	ContextEvidenceMode string
@@ -87,6 +90,18 @@ func Build(rec *RunRecord, opts RecordOptions) (*Runpack, error) {
 	}
 	if rp.Run.CreatedAt == "" {
 		return nil, exitcode.Invalidf("run.created_at is missing; runpacks carry the run's own time, never the clock")
+	}
+	// A record may leave out where the run happened and who produced it;
+	// the schema wants both, so say "unknown" rather than guess from the
+	// recording machine (which is not where the agent ran).
+	if len(rp.Run.Env) == 0 || string(rp.Run.Env) == "null" {
+		rp.Run.Env = json.RawMessage(`{"arch":"unknown","os":"unknown","runtime":"unknown"}`)
+	}
+	if len(rp.Run.Timeline) == 0 || string(rp.Run.Timeline) == "null" {
+		rp.Run.Timeline = json.RawMessage(`[]`)
+	}
+	if rp.Run.ProducerVersion == "" {
+		rp.Run.ProducerVersion = cmp.Or(opts.ProducerVersion, "unknown")
 	}
 	pv := rp.Run.ProducerVersion
 	fill := func(h *Header, schema string) {

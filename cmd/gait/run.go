@@ -77,7 +77,7 @@ signed; in dev mode it is signed only when a key is given.`,
 			if evidenceMode != "best_effort" && evidenceMode != "required" {
 				return exitcode.Invalidf("--context-evidence-mode %q is not best_effort or required", evidenceMode)
 			}
-			opts := pack.RecordOptions{RunID: runID, CaptureMode: captureMode, ContextEvidenceMode: evidenceMode}
+			opts := pack.RecordOptions{RunID: runID, CaptureMode: captureMode, ContextEvidenceMode: evidenceMode, ProducerVersion: producerVersion()}
 			if mode == keys.ModeProd && privateKey == "" {
 				return exitcode.Invalidf("--key-mode prod needs --private-key; create one with `gait keys init`")
 			}
