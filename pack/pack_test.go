@@ -275,3 +275,20 @@ func TestLinesAreCanonical(t *testing.T) {
 		}
 	}
 }
+
+// With payloads canonicalized on all cores, the error still names the
+// first bad record, every time.
+func TestBuildReportsFirstBadRecord(t *testing.T) {
+	rec := bigRecord(2000, 10)
+	rec.Intents[1700].Args = []byte(`[1]`)
+	rec.Intents[3].Args = []byte(`"x"`)
+	for range 5 {
+		c := *rec
+		c.Intents = append([]Intent(nil), rec.Intents...)
+		c.Results = append([]Result(nil), rec.Results...)
+		_, err := Build(&c, RecordOptions{})
+		if err == nil || !strings.Contains(err.Error(), "intents[3] ") {
+			t.Fatalf("err = %v", err)
+		}
+	}
+}

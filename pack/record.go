@@ -9,7 +9,9 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gait-dev/gait/internal/atomicfile"
 	"github.com/gait-dev/gait/internal/digest"
@@ -150,32 +152,26 @@ func Build(rec *RunRecord, opts RecordOptions) (*Runpack, error) {
 			return nil, exitcode.Invalidf("results[%d]: %v", i, err)
 		}
 	}
-	// Canonicalizing payloads is the bulk of the work: intents and results
-	// go on separate cores.
-	var wg sync.WaitGroup
-	var intentErr error
-	wg.Go(func() {
-		for i := range rp.Intents {
-			in := &rp.Intents[i]
-			var err error
-			if in.Args, in.ArgsDigest, err = canonicalPayload(in.Args, in.ArgsDigest); err != nil {
-				intentErr = exitcode.Invalidf("intents[%d] (%s): args: %v", i, in.IntentID, err)
-				return
-			}
+	// Canonicalizing payloads is the bulk of the work: spread it over all
+	// cores. The first failing record (in record order) is reported.
+	if err := inChunks(len(rp.Intents), func(i int) error {
+		in := &rp.Intents[i]
+		var err error
+		if in.Args, in.ArgsDigest, err = canonicalPayload(in.Args, in.ArgsDigest); err != nil {
+			return exitcode.Invalidf("intents[%d] (%s): args: %v", i, in.IntentID, err)
 		}
-	})
-	for i := range rp.Results {
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := inChunks(len(rp.Results), func(i int) error {
 		r := &rp.Results[i]
+		var err error
 		if r.Result, r.ResultDigest, err = canonicalPayload(r.Result, r.ResultDigest); err != nil {
-			err = exitcode.Invalidf("results[%d] (%s): result: %v", i, r.IntentID, err)
-			break
+			return exitcode.Invalidf("results[%d] (%s): result: %v", i, r.IntentID, err)
 		}
-	}
-	wg.Wait()
-	if intentErr != nil {
-		return nil, intentErr
-	}
-	if err != nil {
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	hr := header{&rp.Refs.CreatedAt, &rp.Refs.ProducerVersion, &rp.Refs.RunID, &rp.Refs.SchemaID, &rp.Refs.SchemaVersion}
@@ -269,11 +265,8 @@ func (rp *Runpack) encode(mode string, priv ed25519.PrivateKey) error {
 	if files[FileRefs], err = jcs.Marshal(rp.Refs); err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { files[FileIntents] = encodeLines(rp.Intents, intentLine) })
-	results := encodeLines(rp.Results, resultLine)
-	wg.Wait()
-	files[FileResults] = results
+	files[FileIntents] = encodeLines(rp.Intents, intentLine)
+	files[FileResults] = encodeLines(rp.Results, resultLine)
 	m := Manifest{
 		CaptureMode:     mode,
 		CreatedAt:       rp.Run.CreatedAt,
@@ -301,16 +294,71 @@ func (rp *Runpack) encode(mode string, priv ed25519.PrivateKey) error {
 	return nil
 }
 
-// encodeLines writes one canonical JSON line per record. The records'
-// payloads are already canonical, so each line is assembled directly in
-// canonical key order instead of being encoded and re-sorted.
+// encodeLines writes one canonical JSON line per record, in chunks on all
+// cores. The records' payloads are already canonical, so each line is
+// assembled directly in canonical key order instead of being encoded and
+// re-sorted.
 func encodeLines[T any](items []T, line func(*bytes.Buffer, *T)) []byte {
-	var buf bytes.Buffer
-	for i := range items {
-		line(&buf, &items[i])
-		buf.WriteByte('\n')
+	chunks := make([]bytes.Buffer, (len(items)+chunkSize-1)/chunkSize)
+	_ = forChunks(len(items), func(lo, hi int) error {
+		buf := &chunks[lo/chunkSize]
+		for i := lo; i < hi; i++ {
+			line(buf, &items[i])
+			buf.WriteByte('\n')
+		}
+		return nil
+	})
+	size := 0
+	for i := range chunks {
+		size += chunks[i].Len()
 	}
-	return buf.Bytes()
+	out := make([]byte, 0, size)
+	for i := range chunks {
+		out = append(out, chunks[i].Bytes()...)
+	}
+	return out
+}
+
+// chunkSize is how many records one worker takes at a time.
+const chunkSize = 256
+
+// inChunks calls f for 0..n-1 on all cores, in runs of chunkSize, and
+// returns the error of the lowest index that failed.
+func inChunks(n int, f func(i int) error) error {
+	return forChunks(n, func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			if err := f(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// forChunks calls f on [lo, hi) runs of chunkSize indexes below n, on all
+// cores, and returns the error of the first run (in index order) that failed.
+func forChunks(n int, f func(lo, hi int) error) error {
+	errs := make([]error, (n+chunkSize-1)/chunkSize)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(errs)) {
+		wg.Go(func() {
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= len(errs) {
+					return
+				}
+				errs[c] = f(c*chunkSize, min((c+1)*chunkSize, n))
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // field writes ,"name":"value" (or {"name":"value" for the first field).
