@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"runtime/debug"
 	"slices"
 	"testing"
 	"time"
@@ -17,6 +18,8 @@ import (
 // overhead is the difference from direct. It reports p50 and p99 latency;
 // run it with -benchtime=10000x for the numbers in docs/performance.md.
 func BenchmarkProxyCall(b *testing.B) {
+	// As `gait mcp proxy` runs (see tuneForServing in cmd/gait).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	upstream := sdk.NewServer(&sdk.Implementation{Name: "bench-upstream", Version: "1"}, nil)
 	type in struct {
 		OrderID string `json:"order_id"`
