@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +49,30 @@ func splitCSV(s string) []string {
 	return out
 }
 
+// mintToken signs a token with the command's key, TTL in place, and writes
+// it to out, or to gait-out/<kind>_<token id>.json.
+func mintToken[T any](signing *signingOptions, ttlFlag string, ttl *time.Duration, kind, out string, mint func(ed25519.PrivateKey) (T, string, error)) (T, string, error) {
+	var zero T
+	priv, err := signing.requireKey()
+	if err != nil {
+		return zero, "", err
+	}
+	if *ttl, err = parseTTL(ttlFlag); err != nil {
+		return zero, "", err
+	}
+	tok, id, err := mint(priv)
+	if err != nil {
+		return zero, "", err
+	}
+	if out == "" {
+		out = fmt.Sprintf("gait-out/%s_%s.json", kind, id)
+	}
+	if err := gate.WriteToken(out, tok); err != nil {
+		return zero, "", fmt.Errorf("%s: cannot write token: %w", out, err)
+	}
+	return tok, out, nil
+}
+
 func parseTTL(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(strings.TrimSpace(s))
 	if err != nil || d <= 0 {
@@ -70,24 +95,14 @@ phase:apply and destructive:apply for destructive calls ("*" covers all).
 gate eval prints the digests and scope in its next= line.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			priv, err := signing.requireKey()
-			if err != nil {
-				return err
-			}
-			if req.TTL, err = parseTTL(ttl); err != nil {
-				return err
-			}
 			req.Scope = splitCSV(scope)
 			req.ProducerVersion = producerVersion()
-			tok, err := gate.MintApproval(req, priv, time.Now())
+			tok, out, err := mintToken(&signing, ttl, &req.TTL, "approval", out, func(priv ed25519.PrivateKey) (gate.ApprovalToken, string, error) {
+				t, err := gate.MintApproval(req, priv, time.Now())
+				return t, t.TokenID, err
+			})
 			if err != nil {
 				return err
-			}
-			if out == "" {
-				out = fmt.Sprintf("gait-out/approval_%s.json", tok.TokenID)
-			}
-			if err := gate.WriteToken(out, tok); err != nil {
-				return fmt.Errorf("%s: cannot write token: %w", out, err)
 			}
 			a.emit(struct {
 				OK         bool     `json:"ok"`

@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/ed25519"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -52,24 +51,14 @@ func newDelegateMintCmd(a *app) *cobra.Command {
 --policy-digest bind it to one intent or policy.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			priv, err := signing.requireKey()
-			if err != nil {
-				return err
-			}
-			if req.TTL, err = parseTTL(ttl); err != nil {
-				return err
-			}
 			req.Scope = splitCSV(scope)
 			req.ProducerVersion = producerVersion()
-			tok, err := gate.MintDelegation(req, priv, time.Now())
+			tok, out, err := mintToken(&signing, ttl, &req.TTL, "delegation", out, func(priv ed25519.PrivateKey) (gate.DelegationToken, string, error) {
+				t, err := gate.MintDelegation(req, priv, time.Now())
+				return t, t.TokenID, err
+			})
 			if err != nil {
 				return err
-			}
-			if out == "" {
-				out = fmt.Sprintf("gait-out/delegation_%s.json", tok.TokenID)
-			}
-			if err := gate.WriteToken(out, tok); err != nil {
-				return fmt.Errorf("%s: cannot write token: %w", out, err)
 			}
 			a.emit(delegationResult{OK: true, TokenID: tok.TokenID, TokenPath: out, KeyID: tok.Signature.KeyID,
 				Delegator: tok.DelegatorIdentity, Delegate: tok.DelegateIdentity, Scope: tok.Scope, ScopeClass: tok.ScopeClass,
