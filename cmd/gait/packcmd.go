@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -116,31 +115,13 @@ entries its type requires, the payload against what it embeds and, with
 the input is not a pack.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			var pub ed25519.PublicKey
-			switch {
-			case publicKey != "":
-				k, err := keys.LoadPublic(publicKey)
-				if err != nil {
-					return err
-				}
-				pub = k
-			case privateKey != "":
-				k, err := keys.LoadPrivate(privateKey)
-				if err != nil {
-					return err
-				}
-				pub = k.Public().(ed25519.PublicKey)
+			pub, err := verifyingKey(publicKey, privateKey)
+			if err != nil {
+				return err
 			}
 			res, err := pack.VerifyPack(args[0], pack.VerifyOptions{PublicKey: pub, RequireSignature: requireSig})
 			if err != nil {
-				if exitcode.Of(err) == exitcode.VerifyFailed {
-					if a.json {
-						a.writeJSON(res)
-					}
-					a.diag("gait: %s", err)
-					return silent(exitcode.VerifyFailed)
-				}
-				return err
+				return a.verifyFailed(res, err)
 			}
 			a.emit(res, kv("verify", "ok", "path", res.Path, "pack_id", res.PackID, "pack_type", res.PackType,
 				"source_ref", res.SourceRef, "files_checked", fmt.Sprint(res.FilesChecked), "signature_status", res.SignatureStatus,

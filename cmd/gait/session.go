@@ -1,14 +1,11 @@
 package main
 
 import (
-	"crypto/ed25519"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/gait-dev/gait/internal/exitcode"
-	"github.com/gait-dev/gait/internal/keys"
 	"github.com/gait-dev/gait/job"
 	"github.com/gait-dev/gait/pack"
 )
@@ -170,23 +167,13 @@ and verifies every checkpoint runpack against its manifest digest. Runpack
 paths are taken relative to the working directory, then to the chain's folder.
 Exit 0 when it holds, 2 naming each broken link, 6 when F is not a chain.`,
 		RunE: func(*cobra.Command, []string) error {
-			var pub ed25519.PublicKey
-			if publicKey != "" {
-				var err error
-				if pub, err = keys.LoadPublic(publicKey); err != nil {
-					return err
-				}
+			pub, err := verifyingKey(publicKey, "")
+			if err != nil {
+				return err
 			}
 			res, err := job.VerifyChain(chain, pack.VerifyOptions{PublicKey: pub, RequireSignature: requireSig})
 			if err != nil {
-				if exitcode.Of(err) == exitcode.VerifyFailed {
-					if a.json {
-						a.writeJSON(res)
-					}
-					a.diag("gait: %s", err)
-					return silent(exitcode.VerifyFailed)
-				}
-				return err
+				return a.verifyFailed(res, err)
 			}
 			a.emit(res, kv("verify", "ok", "chain", chain, "session_id", res.SessionID, "run_id", res.RunID,
 				"checkpoints_checked", fmt.Sprint(res.CheckpointsChecked),

@@ -30,31 +30,16 @@ matches the manifest's SHA-256, the manifest digest is right and, with
 check fails, 6 when the input is not a runpack.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			var pub ed25519.PublicKey
-			var err error
-			switch {
-			case publicKey != "":
-				if pub, err = keys.LoadPublic(publicKey); err != nil {
-					return err
-				}
-			case privateKey != "":
-				priv, err := keys.LoadPrivate(privateKey)
-				if err != nil {
-					return err
-				}
-				pub = priv.Public().(ed25519.PublicKey)
+			pub, err := verifyingKey(publicKey, privateKey)
+			if err != nil {
+				return err
 			}
 			path := pack.Resolve(args[0], defaultOutDir)
 			prog := a.largeFileProgress("verify:", path)
 			res, err := pack.Verify(path, pack.VerifyOptions{PublicKey: pub, RequireSignature: requireSig})
 			prog.done()
 			if err != nil {
-				if a.json && exitcode.Of(err) == exitcode.VerifyFailed {
-					a.writeJSON(res)
-					a.diag("gait: %s", err)
-					return silent(exitcode.VerifyFailed)
-				}
-				return err
+				return a.verifyFailed(res, err)
 			}
 			a.emit(res, kv("verify", "ok", "path", res.Path, "run_id", res.RunID,
 				"manifest_digest", res.ManifestDigest, "files_checked", fmt.Sprint(res.FilesChecked),
@@ -68,4 +53,32 @@ check fails, 6 when the input is not a runpack.`,
 	cmd.Flags().BoolVar(&requireSig, "require-signature", false, "fail unless a signature verifies")
 	cmd.AddCommand(newVerifySessionChainCmd(a))
 	return cmd
+}
+
+// verifyingKey returns the key signatures must verify with: --public-key, or
+// the public half of --private-key; nil when neither is given.
+func verifyingKey(publicKey, privateKey string) (ed25519.PublicKey, error) {
+	switch {
+	case publicKey != "":
+		return keys.LoadPublic(publicKey)
+	case privateKey != "":
+		priv, err := keys.LoadPrivate(privateKey)
+		if err != nil {
+			return nil, err
+		}
+		return priv.Public().(ed25519.PublicKey), nil
+	}
+	return nil, nil
+}
+
+// verifyFailed reports a failed verification. With --json the partial result
+// is the one object on stdout and the reason goes to stderr; other errors
+// (bad input) are returned as they are.
+func (a *app) verifyFailed(result any, err error) error {
+	if !a.json || exitcode.Of(err) != exitcode.VerifyFailed {
+		return err
+	}
+	a.writeJSON(result)
+	a.diag("gait: %s", oneLineMessage(err))
+	return silent(exitcode.VerifyFailed)
 }
