@@ -75,18 +75,26 @@ func startProxy(t testing.TB, opts ProxyOptions, logPath string) (*Proxy, *sdk.C
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
+	return p, connectInMemory(t, p.Server(), "test-agent")
+}
+
+// connectInMemory connects a client named name to server over in-memory
+// transports; both ends close when the test ends.
+func connectInMemory(t testing.TB, server *sdk.Server, name string) *sdk.ClientSession {
+	t.Helper()
+	ctx := context.Background()
 	st, ct := sdk.NewInMemoryTransports()
-	ss, err := p.Server().Connect(ctx, st, nil)
+	ss, err := server.Connect(ctx, st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ss.Close() })
-	cs, err := sdk.NewClient(&sdk.Implementation{Name: "test-agent", Version: "1"}, nil).Connect(ctx, ct, nil)
+	cs, err := sdk.NewClient(&sdk.Implementation{Name: name, Version: "1"}, nil).Connect(ctx, ct, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cs.Close() })
-	return p, cs
+	return cs
 }
 
 func callText(t testing.TB, cs *sdk.ClientSession, tool string, args any) (string, bool) {

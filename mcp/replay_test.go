@@ -42,19 +42,7 @@ func recording(t testing.TB) *pack.Runpack {
 
 func connectReplay(t testing.TB, r *Replay) *sdk.ClientSession {
 	t.Helper()
-	ctx := context.Background()
-	st, ct := sdk.NewInMemoryTransports()
-	ss, err := r.Server().Connect(ctx, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ss.Close() })
-	cs, err := sdk.NewClient(&sdk.Implementation{Name: "candidate", Version: "1"}, nil).Connect(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cs.Close() })
-	return cs
+	return connectInMemory(t, r.Server(), "candidate")
 }
 
 func TestReplayAnswersInOrderAndRecordsUnexpected(t *testing.T) {
