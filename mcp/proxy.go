@@ -78,9 +78,6 @@ func NewProxy(ctx context.Context, upstream sdk.Transport, opts ProxyOptions) (*
 	return p, nil
 }
 
-// Tools returns the upstream's tools as last listed.
-func (p *Proxy) Tools() []*sdk.Tool { return p.tools }
-
 // Server is the MCP server agents talk to.
 func (p *Proxy) Server() *sdk.Server { return p.server }
 

@@ -99,16 +99,6 @@ func (r *Recorder) Calls() int {
 	return len(r.rec.Intents)
 }
 
-// Path is where the runpack is (or will be) written; empty before the first call.
-func (r *Recorder) Path() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.runID == "" {
-		return ""
-	}
-	return pack.DefaultPath(r.opts.Dir, r.runID)
-}
-
 // SetTools stores the upstream's tool list in run.json's env, so a replay
 // offers the same tool definitions.
 func (r *Recorder) SetTools(tools any) {

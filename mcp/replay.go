@@ -156,9 +156,6 @@ func (r *Replay) RunID() string { return r.runID }
 // Recorded returns the recorded calls, in order.
 func (r *Replay) Recorded() []Recorded { return r.recorded }
 
-// Match is the replay's match mode.
-func (r *Replay) Match() MatchMode { return r.opts.Match }
-
 // Calls returns the candidate's calls so far, in arrival order.
 func (r *Replay) Calls() []CandidateCall {
 	r.mu.Lock()

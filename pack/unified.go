@@ -349,23 +349,6 @@ func OpenPack(path string) (*Pack, error) {
 	return parsePack(path, files)
 }
 
-// OpenPackBytes is OpenPack for a pack held in memory.
-func OpenPackBytes(name string, data []byte) (*Pack, error) {
-	a, err := safezip.NewReader(bytes.NewReader(data), int64(len(data)), safezip.DefaultLimits)
-	if err != nil {
-		return nil, packArchiveError(name, err)
-	}
-	files := make(map[string][]byte, len(a.Entries))
-	for _, n := range a.Names() {
-		b, err := a.ReadFile(n)
-		if err != nil {
-			return nil, packArchiveError(name, err)
-		}
-		files[n] = b
-	}
-	return parsePack(name, files)
-}
-
 func packArchiveError(path string, err error) error {
 	if errors.Is(err, os.ErrNotExist) {
 		return exitcode.Invalidf("%s: no such pack; pass the path of a pack zip (gait pack build writes gait-out/pack_<type>_<id>.zip)", path)

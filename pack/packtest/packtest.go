@@ -4,7 +4,6 @@
 package packtest
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/gait-dev/gait/internal/keys"
@@ -23,16 +22,6 @@ func Build(t testing.TB, edit func(*pack.RunRecord), opts pack.RecordOptions) *p
 		t.Fatal(err)
 	}
 	return rp
-}
-
-// Bytes returns the zip bytes of the demo run after edit.
-func Bytes(t testing.TB, edit func(*pack.RunRecord)) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := Build(t, edit, pack.RecordOptions{}).Write(&buf); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 // Write writes the demo run after edit to path.
