@@ -35,16 +35,16 @@ func ReadChain(path string) (*SessionChain, error) {
 	}
 	var c SessionChain
 	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, exitcode.Invalidf("%s: not a session chain: %v", path, err)
+		return nil, exitcode.Invalidf("%s: not a session chain: %v; pass the <journal>_chain.json written by `gait run session checkpoint`", path, err)
 	}
 	if c.SchemaID != SchemaSessionChain {
-		return nil, exitcode.Invalidf("%s: schema_id %q, want %q", path, c.SchemaID, SchemaSessionChain)
+		return nil, exitcode.Invalidf("%s: schema_id %q, want %q; pass a session chain, not another gait file", path, c.SchemaID, SchemaSessionChain)
 	}
 	if major, _, _ := strings.Cut(c.SchemaVersion, "."); major != "1" {
 		return nil, exitcode.Invalidf("%s: schema_version %q has an unknown major version; upgrade gait to read it", path, c.SchemaVersion)
 	}
 	if len(c.Checkpoints) == 0 {
-		return nil, exitcode.Invalidf("%s: the chain has no checkpoints", path)
+		return nil, exitcode.Invalidf("%s: the chain has no checkpoints; add one with `gait run session checkpoint`", path)
 	}
 	return &c, nil
 }

@@ -135,11 +135,11 @@ func runMCPCall(a *app, o mcpProxyOptions) error {
 		data, err = os.ReadFile(o.call)
 	}
 	if err != nil {
-		return exitcode.Invalidf("%s: %v", o.call, err)
+		return exitcode.Invalidf("%s: cannot read the call: %v; pass --call with a JSON file (or - for stdin)", o.call, unwrapPathErr(err))
 	}
 	call, err := mcp.ParseCall(o.call, data)
 	if err != nil {
-		return exitcode.Invalidf("%v", err)
+		return exitcode.Invalidf("%v; write the call as {\"name\": \"tool\", \"arguments\": {…}}", err)
 	}
 	d, _, evalErr := policy.EvaluateToolCall(call.Tool, call.Args, gate.ToolCallContext{})
 	if evalErr != nil && d.Verdict == gate.Allow {
