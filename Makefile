@@ -4,7 +4,7 @@ BIN      := bin/gait
 FUZZTIME ?= 30s
 PKGS     := ./...
 
-.PHONY: all test vet tidy gotest e2e build lint lint-workflows fmt fuzz bench clean
+.PHONY: all test vet tidy gotest e2e build lint lint-workflows fmt fuzz bench clean conformance
 
 all: build
 
@@ -46,6 +46,12 @@ fuzz:
 			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 		done; \
 	done
+
+# The v1 conformance suite: needs GAIT_CONFORMANCE_DIR (the folder holding
+# conformance/ and peers/); when set, anything missing fails.
+conformance: build
+	@test -n "$(GAIT_CONFORMANCE_DIR)" || { echo "conformance: set GAIT_CONFORMANCE_DIR to the folder holding conformance/ and peers/"; exit 1; }
+	GAIT_CONFORMANCE_DIR=$(abspath $(GAIT_CONFORMANCE_DIR)) GAIT_BIN=$(abspath $(BIN)) $(GO) test -count=1 ./conformance/...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
