@@ -1,43 +1,46 @@
 // Package filelock serialises writers across processes with an advisory
-// lock on a side file. The lock is released when the holder closes it or
-// when the holding process exits, so a crashed writer never blocks others.
+// lock on a side file. The lock is released when the holder releases it or
+// when the holding process exits, so a crashed writer never blocks others,
+// and a live holder is never robbed of its lock however long it holds it.
+//
+// The lock is the operating system's (flock on Unix, LockFileEx on
+// Windows), taken through go-internal's lockedfile, which also handles
+// interrupted system calls.
 package filelock
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/rogpeppe/go-internal/lockedfile"
 )
 
 // Lock is a held exclusive lock.
 type Lock struct {
-	f *os.File
+	unlock func()
 }
 
 // Acquire blocks until it holds an exclusive lock on path, creating the
-// file (and its directory) when missing.
+// file (and its directory) when missing. The file itself is never removed:
+// removing a lock file would let two writers hold "the" lock at once.
 func Acquire(path string) (*Lock, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	unlock, err := lockedfile.MutexAt(path).Lock()
 	if err != nil {
-		return nil, err
-	}
-	if err := lock(f); err != nil {
-		_ = f.Close()
 		return nil, fmt.Errorf("%s: lock: %w", path, err)
 	}
-	return &Lock{f: f}, nil
+	return &Lock{unlock: unlock}, nil
 }
 
 // Release gives the lock up. It is safe to call more than once.
 func (l *Lock) Release() error {
-	if l == nil || l.f == nil {
+	if l == nil || l.unlock == nil {
 		return nil
 	}
-	unlock(l.f)
-	err := l.f.Close()
-	l.f = nil
-	return err
+	l.unlock()
+	l.unlock = nil
+	return nil
 }
