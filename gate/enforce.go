@@ -20,6 +20,25 @@ type EnforceOptions struct {
 	Simulate bool
 }
 
+// Reason code and violation of an allow that needed a brokered credential
+// when no credential broker is configured.
+const (
+	CodeBrokerCredentialRequired     = "broker_credential_required"
+	ViolationBrokerCredentialMissing = "broker_credential_missing"
+)
+
+// withoutBroker blocks an allow decision whose rule requires a brokered
+// credential: no credential broker is configured, so none can be brokered.
+func withoutBroker(d Decision) Decision {
+	if d.Verdict != Allow || !d.RequireBrokerCredential {
+		return d
+	}
+	d.Verdict = Block
+	d.ReasonCodes = mergeSorted(d.ReasonCodes, CodeBrokerCredentialRequired)
+	d.Violations = mergeSorted(d.Violations, ViolationBrokerCredentialMissing)
+	return d
+}
+
 // TokenResult records the check of one presented token.
 type TokenResult struct {
 	TokenID   string `json:"token_id,omitempty"`
@@ -74,15 +93,24 @@ func ApprovalScope(in *Intent) []string {
 //     min_approvals valid approval tokens (from distinct approvers when the
 //     rule asks) bound to this intent and policy digest.
 //
+//   - an allow from a rule with require_broker_credential becomes block
+//     (broker_credential_required, violation broker_credential_missing):
+//     no credential broker is configured, so none can be brokered.
+//
 // Invalid, expired, wrongly bound or wrongly signed tokens never allow;
 // each one's error code is added to the reason codes.
 func (p *Policy) Enforce(in *Intent, opts EnforceOptions) Outcome {
+	return p.EnforceDecision(in, p.Evaluate(in), opts)
+}
+
+// EnforceDecision is Enforce for a decision already made by Evaluate and
+// possibly tightened since, for instance by Limits.Apply.
+func (p *Policy) EnforceDecision(in *Intent, d Decision, opts EnforceOptions) Outcome {
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
 	}
 	t := now().UTC()
-	d := p.Evaluate(in)
 	out := Outcome{Verdict: d.Verdict, Decision: d, IntentDigest: in.IntentDigest, PolicyDigest: p.digest}
 	reasons := slices.Clone(d.ReasonCodes)
 	violations := slices.Clone(d.Violations)
@@ -155,6 +183,12 @@ func (p *Policy) Enforce(in *Intent, opts EnforceOptions) Outcome {
 			}
 			violations = append(violations, violationApprovalNotGiven)
 		}
+	}
+
+	if out.Verdict == Allow && d.RequireBrokerCredential {
+		out.Verdict = Block
+		reasons = append(reasons, CodeBrokerCredentialRequired)
+		violations = append(violations, ViolationBrokerCredentialMissing)
 	}
 
 	out.ReasonCodes = mergeSorted(reasons)

@@ -140,6 +140,12 @@ func targetKindFor(key, value string) string {
 //	d, in, err := p.EvaluateToolCall("fs.delete", args, gate.ToolCallContext{Identity: "agent"})
 //	if d.Verdict != gate.Allow { ... }
 //
+// No approval or delegation token comes with a recorded call, and no
+// credential broker is configured: an allow from a rule with
+// require_broker_credential is a block (broker_credential_required).
+// Rate limits and destructive budgets are reported in the decision and
+// counted by Limits.Apply.
+//
 // An intent that cannot be normalized is blocked (fail_closed_intent_invalid)
 // when the policy fails closed for its risk class and is an error
 // otherwise; the error never comes with an allow.
@@ -152,5 +158,5 @@ func (p *Policy) EvaluateToolCall(toolName string, args map[string]any, ctx Tool
 		}
 		return Decision{Verdict: Block, ReasonCodes: reasonIntentInvalid, Violations: violIntentInvalid}, nil, fmt.Errorf("tool call %s: %w", toolName, err)
 	}
-	return p.Evaluate(in), in, nil
+	return withoutBroker(p.Evaluate(in)), in, nil
 }

@@ -76,6 +76,8 @@ type gateEvalOptions struct {
 	delegationTokens                  []string
 	delegationKey                     string
 	simulate                          bool
+	rateLimitState                    string
+	credentialBroker                  string
 	signing                           signingOptions
 }
 
@@ -104,6 +106,8 @@ type gateEvalResult struct {
 	WouldHaveBlocked     bool         `json:"would_have_blocked,omitempty"`
 	ExitCode             int          `json:"exit_code"`
 	Warnings             []string     `json:"warnings,omitempty"`
+	// LimitUsage is the matched rule's rate limit, counted for this call.
+	*gate.LimitUsage
 }
 
 func newGateEvalCmd(a *app) *cobra.Command {
@@ -125,7 +129,13 @@ error (exit 6) otherwise.
 --simulate reports the verdict the policy would enforce (simulated_verdict)
 but exits 0: observe first, enforce later. --profile oss-prod rejects unknown
 intent fields, requires --key-mode prod with a key, and refuses policies whose
-high-risk allow/approval rules lack require_broker_credential.`,
+high-risk allow/approval rules lack require_broker_credential.
+
+A matched rule's rate_limit and destructive_budget are counted across runs
+in --rate-limit-state (locked, so parallel runs never lose a count); a spent
+limit blocks (rate_limit_exceeded, destructive_budget_exceeded). No
+credential broker is available yet (--credential-broker off): an allow from
+a rule with require_broker_credential is blocked (broker_credential_required).`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return runGateEval(a, o) },
 	}
@@ -139,6 +149,8 @@ high-risk allow/approval rules lack require_broker_credential.`,
 	f.StringArrayVar(&o.delegationTokens, "delegation-token", nil, "delegation token file (repeatable)")
 	f.StringVar(&o.delegationKey, "delegation-public-key", "", "public key that signed the delegation tokens (default: the --private-key's)")
 	f.BoolVar(&o.simulate, "simulate", false, "report the verdict without enforcing it (exit 0)")
+	f.StringVar(&o.rateLimitState, "rate-limit-state", gate.DefaultLimitStatePath, "state file counting rate limits and destructive budgets across runs")
+	f.StringVar(&o.credentialBroker, "credential-broker", "off", "credential broker for rules with require_broker_credential: off")
 	o.signing.register(cmd)
 	_ = cmd.MarkFlagRequired("policy")
 	_ = cmd.MarkFlagRequired("intent")
@@ -149,6 +161,12 @@ func runGateEval(a *app, o gateEvalOptions) error {
 	profile, err := gate.ParseProfile(o.profile)
 	if err != nil {
 		return err
+	}
+	if o.credentialBroker != "off" {
+		return exitcode.Invalidf("--credential-broker %s is not available; only off is (an allow that needs require_broker_credential is then blocked)", o.credentialBroker)
+	}
+	if o.rateLimitState == "" {
+		return exitcode.Invalidf("--rate-limit-state is empty; pass a state file path (default %s)", gate.DefaultLimitStatePath)
 	}
 	priv, mode, err := o.signing.load()
 	if err != nil {
@@ -170,7 +188,8 @@ func runGateEval(a *app, o gateEvalOptions) error {
 	if err != nil {
 		return err
 	}
-	opts := gate.EnforceOptions{Now: time.Now, Simulate: o.simulate}
+	now := a.now()
+	opts := gate.EnforceOptions{Now: func() time.Time { return now }, Simulate: o.simulate}
 	var pub ed25519.PublicKey
 	if priv != nil {
 		pub = priv.Public().(ed25519.PublicKey)
@@ -209,7 +228,11 @@ func runGateEval(a *app, o gateEvalOptions) error {
 		return silent(exitcode.PolicyBlock)
 	}
 
-	out := policy.Enforce(in, opts)
+	d, usage, err := gate.NewLimits(o.rateLimitState).Apply(policy.Evaluate(in), in, now)
+	if err != nil {
+		return err
+	}
+	out := policy.EnforceDecision(in, d, opts)
 	tr, err := gate.BuildTrace(in, out, priv, producerVersion())
 	if err != nil {
 		return err
@@ -228,7 +251,7 @@ func runGateEval(a *app, o gateEvalOptions) error {
 		Profile: profile, Phase: in.Context.Phase, TraceID: tr.TraceID, TracePath: tracePath, TraceSigned: tr.Signature != nil,
 		RequiredApprovals: out.RequiredApprovals, ValidApprovals: out.ValidApprovals, ApprovalRef: strings.Join(out.ApprovalRefs, ","),
 		DelegationRequired: out.DelegationRequired, ValidDelegations: out.ValidDelegations, DelegationRef: out.DelegationRef,
-		SimulateMode: out.Simulated, ExitCode: int(code),
+		SimulateMode: out.Simulated, ExitCode: int(code), LimitUsage: usage,
 	}
 	if out.Simulated {
 		res.SimulatedVerdict = out.SimulatedVerdict
@@ -244,6 +267,10 @@ func runGateEval(a *app, o gateEvalOptions) error {
 		"exit_code", strconv.Itoa(int(code)))
 	if out.Simulated {
 		text = append(text, kv("simulated_verdict", string(out.SimulatedVerdict))...)
+	}
+	if usage != nil {
+		text = append(text, kv("rate_limit_scope", usage.Scope, "rate_limit_key", usage.Key,
+			"rate_limit_used", strconv.Itoa(usage.Used), "rate_limit_remaining", strconv.Itoa(usage.Remaining))...)
 	}
 	if out.Verdict == gate.RequireApproval {
 		text = append(text, kv("required_approvals", strconv.Itoa(out.RequiredApprovals),

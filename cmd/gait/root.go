@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +19,7 @@ type app struct {
 	out     io.Writer
 	errOut  io.Writer
 	getenv  func(string) string
+	now     func() time.Time
 	json    bool
 	explain bool
 }
@@ -25,7 +27,12 @@ type app struct {
 // run executes the gait CLI and returns the process exit code. Every error
 // is mapped here, once, through the exit-code table.
 func run(args []string, in io.Reader, out, errOut io.Writer, getenv func(string) string) int {
-	a := &app{in: in, out: out, errOut: errOut, getenv: getenv}
+	return runApp(&app{in: in, out: out, errOut: errOut, getenv: getenv, now: time.Now}, args)
+}
+
+// runApp is run for a prepared app (tests give it their own clock).
+func runApp(a *app, args []string) int {
+	in, out, errOut := a.in, a.out, a.errOut
 	root := newRootCmd(a)
 	root.SetArgs(args)
 	root.SetIn(in)

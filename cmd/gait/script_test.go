@@ -4,14 +4,29 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"gait": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)) },
+		"gait": func() {
+			a := &app{in: os.Stdin, out: os.Stdout, errOut: os.Stderr, getenv: os.Getenv, now: scriptClock(os.Getenv("GAIT_TEST_NOW"))}
+			os.Exit(runApp(a, os.Args[1:]))
+		},
 	})
+}
+
+// scriptClock is the clock of a script's gait: the fixed RFC 3339 time in
+// the script's GAIT_TEST_NOW (set with env), or the wall clock. Only the
+// test binary reads it, so window-based limits are deterministic there.
+func scriptClock(fixed string) func() time.Time {
+	t, err := time.Parse(time.RFC3339, fixed)
+	if err != nil {
+		return time.Now
+	}
+	return func() time.Time { return t }
 }
 
 // TestScripts runs the CLI end-to-end scripts in testdata/script.
