@@ -89,11 +89,9 @@ func ApprovalScope(in *Intent) []string {
 //   - a rule with require_delegation needs a valid delegation token whose
 //     delegate is the requester and whose delegator is in the intent's
 //     chain; without one the verdict is block;
-//
 //   - a require_approval verdict becomes allow only with at least
 //     min_approvals valid approval tokens (from distinct approvers when the
-//     rule asks) bound to this intent and policy digest.
-//
+//     rule asks) bound to this intent and policy digest;
 //   - an allow from a rule with require_broker_credential becomes block
 //     (broker_credential_required, violation broker_credential_missing):
 //     no credential broker is configured, so none can be brokered.
