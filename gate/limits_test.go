@@ -109,7 +109,7 @@ func TestLimitKeys(t *testing.T) {
 		t.Fatalf("the rate limit is counted even when the budget is spent: %+v", u)
 	}
 	want := map[string]int{
-		"minute|identity|2026-02-06T10:15:00Z|alice":                  2,
+		"minute|identity|2026-02-06T10:15:00Z|alice":                    2,
 		"hour|tool|2026-02-06T10:00:00Z|destructive_budget|tool.delete": 1,
 	}
 	if !mapsEqual(l.mem, want) {
@@ -144,12 +144,12 @@ func TestLimitScopes(t *testing.T) {
 
 func TestPruneCounters(t *testing.T) {
 	c := map[string]int{
-		"garbage":                                  3,
-		"a|b|c":                                    3,
-		"a|b|c|d":                                  3,
-		"minute|tool|notatime|x":                   3,
-		"minute|tool|2026-02-06T10:14:00Z|x":       3,
-		"minute|identity|2026-02-06T10:15:00Z|x":   3,
+		"garbage":                                3,
+		"a|b|c":                                  3,
+		"a|b|c|d":                                3,
+		"minute|tool|notatime|x":                 3,
+		"minute|tool|2026-02-06T10:14:00Z|x":     3,
+		"minute|identity|2026-02-06T10:15:00Z|x": 3,
 		"minute|tool|2026-02-06T11:15:00+01:00|tz": 3,
 		"hour|tool|2020-01-01T00:00:00Z|x":         3,
 		"hour|tool|2026-02-06T10:00:00Z|x":         0,
