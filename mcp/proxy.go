@@ -27,6 +27,11 @@ type ProxyOptions struct {
 	// Context describes the calls to the gate. The zero value is what
 	// regress uses when it re-evaluates recorded calls, so verdicts agree.
 	Context gate.ToolCallContext
+	// Limits counts the rate limits and destructive budgets of the
+	// policy's rules; nil counts them in memory for the proxy's lifetime.
+	// Give gate.NewLimits(gate.DefaultLimitStatePath) to share the counts
+	// with gate eval and other proxies.
+	Limits *gate.Limits
 	// Recorder journals the calls; nil records nothing.
 	Recorder *Recorder
 	// Version is reported to both peers.
@@ -57,6 +62,9 @@ type ProxyStats struct {
 func NewProxy(ctx context.Context, upstream sdk.Transport, opts ProxyOptions) (*Proxy, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Limits == nil {
+		opts.Limits = gate.NewMemoryLimits()
 	}
 	p := &Proxy{opts: opts}
 	impl := &sdk.Implementation{Name: "gait-mcp-proxy", Version: cmp.Or(opts.Version, "dev")}
@@ -168,7 +176,14 @@ func (p *Proxy) call(ctx context.Context, name string, raw json.RawMessage) (sdk
 	}
 	c := Call{Tool: name, Args: canon, At: at}
 	if p.opts.Policy != nil {
-		d, _, err := p.opts.Policy.EvaluateToolCall(name, args, p.opts.Context)
+		d, in, err := p.opts.Policy.EvaluateToolCall(name, args, p.opts.Context)
+		if err == nil && in != nil {
+			var lerr error
+			if d, _, lerr = p.opts.Limits.Apply(d, in, at); lerr != nil {
+				// The counters cannot be read: the call is not run.
+				return nil, fmt.Errorf("gait: tool call %s was not run: %w", name, lerr)
+			}
+		}
 		c.Verdict, c.ReasonCodes, c.MatchedRule = string(d.Verdict), append([]string(nil), d.ReasonCodes...), d.MatchedRule
 		if err != nil && d.Verdict == gate.Allow {
 			c.Verdict = string(gate.Block)

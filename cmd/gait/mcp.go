@@ -50,6 +50,7 @@ type mcpProxyOptions struct {
 	checkpointEvery int
 	redact          []string
 	captureMode     string
+	rateLimitState  string
 	command         []string
 }
 
@@ -72,7 +73,12 @@ those of the unredacted values.
 
 One-shot: --policy P --call call.json evaluates one tool call ({"name",
 "arguments"}) and exits with the gate's code: 0 allow or dry_run, 3 block,
-4 require_approval.`,
+4 require_approval.
+
+Rate limits and destructive budgets of the policy's rules are counted in
+--rate-limit-state, the file gate eval uses, so the counts hold across
+restarts and across proxies; a spent limit withholds the call
+(rate_limit_exceeded, destructive_budget_exceeded).`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
@@ -100,6 +106,7 @@ One-shot: --policy P --call call.json evaluates one tool call ({"name",
 	f.IntVar(&o.checkpointEvery, "checkpoint-every", 0, "also write the runpack after every N calls")
 	f.StringArrayVar(&o.redact, "redact", nil, "JSON path redacted in stored args and results (repeatable, or comma-separated)")
 	f.StringVar(&o.captureMode, "capture-mode", "reference", "reference or raw")
+	f.StringVar(&o.rateLimitState, "rate-limit-state", gate.DefaultLimitStatePath, "state file counting rate limits and destructive budgets, shared with gate eval")
 	return cmd
 }
 
@@ -141,7 +148,12 @@ func runMCPCall(a *app, o mcpProxyOptions) error {
 	if err != nil {
 		return exitcode.Invalidf("%v; write the call as {\"name\": \"tool\", \"arguments\": {…}}", err)
 	}
-	d, _, evalErr := policy.EvaluateToolCall(call.Tool, call.Args, gate.ToolCallContext{})
+	d, in, evalErr := policy.EvaluateToolCall(call.Tool, call.Args, gate.ToolCallContext{})
+	if evalErr == nil && in != nil {
+		if d, _, err = gate.NewLimits(o.rateLimitState).Apply(d, in, a.now()); err != nil {
+			return err
+		}
+	}
 	if evalErr != nil && d.Verdict == gate.Allow {
 		d.Verdict = gate.Block
 	}
@@ -222,7 +234,7 @@ func runMCPProxy(a *app, o mcpProxyOptions) error {
 	if o.checkpointEvery < 0 {
 		return exitcode.Invalidf("--checkpoint-every %d is negative", o.checkpointEvery)
 	}
-	opts := mcp.ProxyOptions{Version: producerVersion()}
+	opts := mcp.ProxyOptions{Version: producerVersion(), Limits: gate.NewLimits(o.rateLimitState)}
 	if o.policy != "" {
 		p, err := gate.LoadPolicy(o.policy)
 		if err != nil {
