@@ -374,3 +374,17 @@ func BenchmarkApplyWithoutLimits(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkApplyStateFile is one counted call against the state file:
+// lock, read, count, atomic write.
+func BenchmarkApplyStateFile(b *testing.B) {
+	p := mustPolicy(b, "rules: [{name: r, effect: allow, match: {tool_names: [tool.read]}, rate_limit: {requests: 1000000000, window: hour}}]")
+	in := limitIntent(b, "tool.read", "alice")
+	l := NewLimits(filepath.Join(b.TempDir(), "state.json"))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := l.Apply(p.Evaluate(in), in, limitsNow); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
