@@ -105,7 +105,7 @@ func (l *Limits) Apply(d Decision, in *Intent, now time.Time) (Decision, *LimitU
 	if err != nil {
 		return d, nil, fmt.Errorf("rate limit state: %w", err)
 	}
-	defer lock.Release()
+	defer func() { _ = lock.Release() }()
 	counters, err := readLimitState(l.path)
 	if err != nil {
 		return d, nil, err
