@@ -66,8 +66,8 @@ func (d *Decision) NeedsLimits(in *Intent) bool {
 }
 
 // Limits counts rate limits and destructive budgets across calls, in a
-// state file shared by processes (NewLimits) or in memory (NewMemoryLimits).
-// It is safe for concurrent use.
+// state file shared by processes (NewLimits) or in memory (NewMemoryLimits,
+// or the zero value). It is safe for concurrent use.
 type Limits struct {
 	path string
 	mu   sync.Mutex
@@ -98,6 +98,9 @@ func (l *Limits) Apply(d Decision, in *Intent, now time.Time) (Decision, *LimitU
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.path == "" {
+		if l.mem == nil {
+			l.mem = map[string]int{}
+		}
 		d, usage := countLimits(l.mem, d, in, now)
 		return d, usage, nil
 	}
