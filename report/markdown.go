@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gait-dev/gait/internal/textdiff"
 	"github.com/gait-dev/gait/regress"
 )
 
@@ -19,6 +20,9 @@ type MarkdownOptions struct {
 	Changes *Changes
 	// TruncationNote is appended to a cut diff (e.g. "see the job summary").
 	TruncationNote string
+	// Notes are markdown paragraphs shown under the counts. They are the
+	// caller's own words: nothing a pull request controls may reach them.
+	Notes []string
 }
 
 // Changes compares this run with the previous one on the same pull request.
@@ -49,7 +53,7 @@ func Markdown(rep *regress.Report, opts MarkdownOptions) string {
 	for keep := len(rep.Fixtures); keep >= 0; keep = keep * 3 / 4 {
 		out := renderMarkdown(rep, opts, 0, keep)
 		if len(out) <= opts.MaxBytes || keep == 0 {
-			return truncateBytes(out, opts.MaxBytes)
+			return truncateLines(out, opts.MaxBytes)
 		}
 	}
 	return ""
@@ -65,8 +69,11 @@ func renderMarkdown(rep *regress.Report, opts MarkdownOptions, diffBudget, maxFi
 	if rep.Failed > 0 {
 		icon = "❌"
 	}
-	fmt.Fprintf(&b, "## %s Gait regress: %s\n\n", icon, rep.Status)
-	fmt.Fprintf(&b, "**%d** fixtures · **%d** passed · **%d** failed · fixture set `%s`\n\n", rep.Total, rep.Passed, rep.Failed, rep.FixtureSet)
+	fmt.Fprintf(&b, "## %s Gait regress: %s\n\n", icon, word(rep.Status))
+	fmt.Fprintf(&b, "**%d** fixtures · **%d** passed · **%d** failed · fixture set %s\n\n", rep.Total, rep.Passed, rep.Failed, code(rep.FixtureSet, maxNameBytes))
+	for _, n := range opts.Notes {
+		fmt.Fprintf(&b, "> **Note:** %s\n\n", n)
+	}
 	if c := opts.Changes; c != nil && (len(c.NewlyFailing) > 0 || len(c.Fixed) > 0) {
 		b.WriteString("**Since the previous run:**")
 		if len(c.NewlyFailing) > 0 {
@@ -94,25 +101,30 @@ func renderMarkdown(rep *regress.Report, opts MarkdownOptions, diffBudget, maxFi
 	}
 	b.WriteString("| fixture | failing graders | first difference |\n|---|---|---|\n")
 	for _, f := range failed {
-		var names, first []string
+		var names []string
+		first := ""
 		for _, g := range f.Failed() {
-			names = append(names, "`"+g.Name+"`")
-			if len(first) == 0 {
-				first = append(first, escapeCell(g.Message))
+			names = append(names, cell(g.Name, maxNameBytes))
+			if first == "" {
+				first = cell(g.Message, maxMessageBytes)
 			}
 		}
-		fmt.Fprintf(&b, "| [`%s`](%s) | %s | %s |\n", f.Name, f.FixtureFile, strings.Join(names, ", "), strings.Join(first, ""))
+		name := cell(f.Name, maxNameBytes)
+		if dest, ok := linkTarget(f.FixtureFile); ok {
+			name = "[" + name + "](" + dest + ")"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", name, strings.Join(names, ", "), first)
 	}
 	if omitted > 0 {
 		fmt.Fprintf(&b, "\n…and %d more failing fixtures (see the JUnit report).\n", omitted)
 	}
 	b.WriteByte('\n')
 	for _, f := range failed {
-		fmt.Fprintf(&b, "### `%s`\n\n", f.Name)
+		fmt.Fprintf(&b, "### %s\n\n", code(f.Name, maxNameBytes))
 		for _, g := range f.Failed() {
-			fmt.Fprintf(&b, "- **%s**: %s\n", g.Name, escapeHTML(g.Message))
+			fmt.Fprintf(&b, "- **%s**: %s\n", code(g.Name, maxNameBytes), code(g.Message, maxMessageBytes))
 			if g.Diff != "" && diffBudget != 0 {
-				diff := g.Diff
+				diff := strings.TrimRight(g.Diff, "\n")
 				if diffBudget > 0 && len(diff) > diffBudget {
 					diff = truncateBytes(diff, diffBudget) + "\n… (diff truncated"
 					if opts.TruncationNote != "" {
@@ -120,31 +132,41 @@ func renderMarkdown(rep *regress.Report, opts MarkdownOptions, diffBudget, maxFi
 					}
 					diff += ")"
 				}
-				fmt.Fprintf(&b, "\n<details><summary>diff</summary>\n\n```diff\n%s\n```\n\n</details>\n\n", strings.TrimRight(diff, "\n"))
+				fmt.Fprintf(&b, "\n<details><summary>diff</summary>\n\n%s\n</details>\n\n", fenced("diff", diff))
 			}
 		}
 		if f.TicketFooter != "" {
-			fmt.Fprintf(&b, "\n```\n%s\n```\n\n", f.TicketFooter)
+			fmt.Fprintf(&b, "\n%s\n", fenced("", textdiff.Visible(f.TicketFooter)))
 		}
 	}
 	return b.String()
 }
 
+// codeList renders names as code spans, at most maxListed of them.
 func codeList(names []string) string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = "`" + n + "`"
+	shown := names[:min(len(names), maxListed)]
+	out := make([]string, len(shown))
+	for i, n := range shown {
+		out[i] = code(n, maxNameBytes)
 	}
-	return strings.Join(out, ", ")
+	list := strings.Join(out, ", ")
+	if more := len(names) - len(shown); more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	return list
 }
 
-func escapeCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(escapeHTML(s))
-}
-
-// escapeHTML keeps tool output from being read as HTML by the renderer.
-func escapeHTML(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+// truncateLines cuts s to whole lines of at most n bytes in all, so that
+// no code span is cut open.
+func truncateLines(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = truncateBytes(s, n)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[:i+1]
+	}
+	return ""
 }
 
 // truncateBytes cuts s to at most n bytes without splitting a UTF-8 rune.
