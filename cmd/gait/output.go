@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/gait-dev/gait/report"
 )
 
 // field is one key=value line of text output.
@@ -22,7 +24,8 @@ func kv(pairs ...string) []field {
 }
 
 // emit prints a command's result: the value as one JSON object with --json,
-// otherwise the text fields as key=value lines.
+// otherwise the text fields as key=value lines. A value that is not one
+// plain line is Go-quoted, so no value can add a line of its own.
 func (a *app) emit(result any, text []field) {
 	if a.json {
 		a.writeJSON(result)
@@ -32,7 +35,7 @@ func (a *app) emit(result any, text []field) {
 	for _, f := range text {
 		b.WriteString(f.Key)
 		b.WriteByte('=')
-		b.WriteString(f.Value)
+		b.WriteString(report.TextValue(f.Value))
 		b.WriteByte('\n')
 	}
 	fmt.Fprint(a.out, b.String())
