@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -169,9 +169,15 @@ func runMCPCall(a *app, o mcpProxyOptions) error {
 		if err != nil {
 			return err
 		}
-		result := fmt.Sprintf(`{"verdict":%q,"reason_codes":[%s]}`, d.Verdict, quoteJoin(d.ReasonCodes))
+		result, err := json.Marshal(struct {
+			Verdict     gate.Verdict `json:"verdict"`
+			ReasonCodes []string     `json:"reason_codes"`
+		}{d.Verdict, nonNilStrings(d.ReasonCodes)})
+		if err != nil {
+			return err
+		}
 		if err := rec.Add(mcp.Call{Tool: call.Tool, Args: call.Canonical, Verdict: string(d.Verdict), ReasonCodes: d.ReasonCodes,
-			Result: []byte(result), IsError: d.Verdict != gate.Allow}); err != nil {
+			Result: result, IsError: d.Verdict != gate.Allow}); err != nil {
 			return err
 		}
 		if res.Runpack, err = rec.Close(); err != nil {
@@ -190,14 +196,6 @@ func runMCPCall(a *app, o mcpProxyOptions) error {
 		return silent(code)
 	}
 	return nil
-}
-
-func quoteJoin(s []string) string {
-	q := make([]string, len(s))
-	for i, v := range s {
-		q[i] = strconv.Quote(v)
-	}
-	return strings.Join(q, ",")
 }
 
 func nonNilStrings(s []string) []string {
