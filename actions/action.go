@@ -25,6 +25,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/internal/textdiff"
 	"github.com/gait-dev/gait/regress"
 	"github.com/gait-dev/gait/report"
 )
@@ -81,7 +82,9 @@ func (r *Runtime) Run(ctx context.Context) (*Result, error) {
 	}
 	res, err := r.run(ctx, ga, token)
 	if err != nil {
-		msg := redact(err.Error(), token)
+		// One line whatever the error quotes from the pull request's files,
+		// so that it cannot start a workflow command on stdout or stderr.
+		msg := textdiff.Visible(redact(err.Error(), token))
 		ga.WithFieldsMap(map[string]string{"title": "gait regress"}).Errorf("%s", msg)
 		code := exitcode.Of(err)
 		_ = r.setOutputs(ga, map[string]string{OutputStatus: regress.StatusFail, OutputExitCode: strconv.Itoa(int(code))})
@@ -100,10 +103,25 @@ func (r *Runtime) run(ctx context.Context, ga *githubactions.Action, token strin
 		return nil, err
 	}
 
+	var notes []string
+	if ev.name == "pull_request_target" {
+		// The workflow runs in the base repository, and actions/checkout
+		// checks out the base branch unless the workflow asks for the head.
+		ga.Noticef("gait regress: on pull_request_target the default checkout is the base branch, not the pull request; " +
+			"the fixture links point at the pull request head commit, which is what was graded only if the workflow checked it out")
+		notes = append(notes, "on `pull_request_target` the default checkout is the base branch, not the pull request: "+
+			"the fixture links point at the pull request head commit, which is what was graded only if the workflow checked it out.")
+	}
+	if err := checkAgent(in.config); err != nil {
+		return nil, err
+	}
+
+	// The same entry point and options as `gait regress run`, agent: block
+	// included, so the check grades what the CLI grades.
 	ga.Group("gait regress run " + in.config)
-	rep, err := regress.Run(in.config, regress.RunOptions{
+	rep, err := regress.RunWithAgent(in.config, regress.RunOptions{
 		Fixtures: in.fixtures, Parallel: in.parallel, Evaluator: r.Evaluator, ProducerVersion: r.ProducerVersion,
-	})
+	}, nil)
 	if err == nil {
 		var buf bytes.Buffer
 		_ = report.Text(&buf, rep)
@@ -129,14 +147,14 @@ func (r *Runtime) run(ctx context.Context, ga *githubactions.Action, token strin
 	// each fixture to its fixture.json at the commit that was tested.
 	linked := linkFixtures(rep, in.config, ghctx, ev)
 	summary := report.Markdown(linked, report.MarkdownOptions{
-		MaxBytes: SummaryLimit, TruncationNote: "the full diff is in " + res.ResultPath,
+		MaxBytes: SummaryLimit, TruncationNote: "the full diff is in " + res.ResultPath, Notes: notes,
 	})
 	if err := r.fileCommand("GITHUB_STEP_SUMMARY", func() { ga.AddStepSummary(summary) }); err != nil {
 		return nil, err
 	}
 
 	if in.comment {
-		r.comment(ctx, ga, res, linked, in, ev, ghctx, token)
+		r.comment(ctx, ga, res, linked, in, ev, ghctx, token, notes)
 	}
 
 	if err := r.setOutputs(ga, map[string]string{
@@ -251,7 +269,7 @@ func workspaceRel(workspace, path string) string {
 // comment upserts the pull request comment, or says with a notice why
 // not. It never fails the step: API errors do not change the verdict.
 func (r *Runtime) comment(ctx context.Context, ga *githubactions.Action, res *Result, rep *regress.Report, in *inputs,
-	ev *event, ghctx *githubactions.GitHubContext, token string) {
+	ev *event, ghctx *githubactions.GitHubContext, token string, notes []string) {
 	skip := func(format string, args ...any) {
 		res.CommentNotice = redact(fmt.Sprintf(format, args...), token)
 		ga.Noticef("gait regress: no pull request comment: %s", res.CommentNotice)
@@ -284,7 +302,7 @@ func (r *Runtime) comment(ctx context.Context, ga *githubactions.Action, res *Re
 		runURL = fmt.Sprintf("%s/%s/%s/actions/runs/%s", strings.TrimRight(ghctx.ServerURL, "/"), ev.owner, ev.repo, id)
 	}
 	c := &commenter{gh: gh, owner: ev.owner, repo: ev.repo, number: ev.number,
-		marker: markerFor(workspaceRel(ghctx.Workspace, in.config)), runURL: runURL}
+		marker: markerFor(workspaceRel(ghctx.Workspace, in.config)), runURL: runURL, notes: notes}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	out, err := c.upsert(ctx, rep)

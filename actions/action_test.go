@@ -552,7 +552,7 @@ func TestAPIFailures(t *testing.T) {
 		{
 			name: "pull_request_target", event: "pull_request.opened",
 			edit:  func(rn *runner, _ *fakeGitHub) { rn.env["GITHUB_EVENT_NAME"] = "pull_request_target" },
-			calls: createCalls(), comment: "created",
+			calls: createCalls(), comment: "created", notice: "on pull_request_target the default checkout is the base branch",
 		},
 		{
 			name: "comment off", event: "pull_request.opened",

@@ -39,6 +39,7 @@ type commenter struct {
 	number int
 	marker string
 	runURL string
+	notes  []string // the template's own notes for the comment
 }
 
 // newGitHubClient returns a go-github client for apiURL (GITHUB_API_URL,
@@ -199,6 +200,7 @@ func (c *commenter) body(rep *regress.Report, previous []string, hasPrevious boo
 		Marker:         c.marker,
 		Changes:        changes,
 		TruncationNote: "the full diff is in the job summary",
+		Notes:          c.notes,
 	})
 	return md + tail + state
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,16 +43,39 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	agent := filepath.Join(t.TempDir(), "scripted-agent")
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("GAIT_UPDATE") == "1",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"build-agent": func(ts *testscript.TestScript, neg bool, args []string) { buildAgent(ts, agent) },
+		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SHARED", shared)
 			env.Setenv("CORPUS", filepath.Join(shared, "conformance", "gait-v1"))
 			env.Setenv("REPO", repo)
+			// $AGENT is examples/agents/scripted, for scripts that run a
+			// candidate agent; it is built on first use.
+			env.Setenv("AGENT", agent)
 			return nil
 		},
 	})
+}
+
+var agentBuild struct {
+	once sync.Once
+	err  error
+}
+
+// buildAgent builds examples/agents/scripted to path once per test run.
+func buildAgent(ts *testscript.TestScript, path string) {
+	agentBuild.once.Do(func() {
+		out, err := exec.Command("go", "build", "-o", path, "../../examples/agents/scripted").CombinedOutput()
+		if err != nil {
+			agentBuild.err = fmt.Errorf("go build examples/agents/scripted: %v\n%s", err, out)
+		}
+	})
+	ts.Check(agentBuild.err)
 }
