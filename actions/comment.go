@@ -27,10 +27,6 @@ const (
 	stateLimit    = 16 << 10
 )
 
-// integrationLogin is who comments with the workflow's GITHUB_TOKEN, which
-// cannot read its own user (GET /user answers 403 for it).
-const integrationLogin = "github-actions[bot]"
-
 // commenter keeps one comment per pull request and config up to date.
 type commenter struct {
 	gh     *github.Client
@@ -40,6 +36,7 @@ type commenter struct {
 	marker string
 	runURL string
 	notes  []string // the template's own notes for the comment
+	author string   // who the comment is by, recorded in its state when known
 }
 
 // newGitHubClient returns a go-github client for apiURL (GITHUB_API_URL,
@@ -78,6 +75,13 @@ type commentOutcome struct {
 // token's own user), then updates it or creates it. After creating, it
 // lists again and removes a duplicate a concurrent run may have created,
 // keeping the oldest.
+//
+// GitHub App installation tokens and the workflow token cannot read their
+// own user (GET /user answers 403). Their comments are by a bot account
+// ("<app>[bot]"), so the comment is then the oldest marked comment by a
+// bot, preferring one whose hidden state names its own author; each update
+// records the author, and after a create the author is taken from the
+// created comment.
 func (c *commenter) upsert(ctx context.Context, rep *regress.Report) (commentOutcome, error) {
 	login, err := c.self(ctx)
 	if err != nil {
@@ -87,13 +91,10 @@ func (c *commenter) upsert(ctx context.Context, rep *regress.Report) (commentOut
 	if err != nil {
 		return commentOutcome{}, err
 	}
-	var previous []string
-	hasPrevious := false
 	if len(mine) > 0 {
-		previous, hasPrevious = parseState(mine[0].GetBody())
-	}
-	body := c.body(rep, previous, hasPrevious)
-	if len(mine) > 0 {
+		st, hasPrevious := stateOf(mine[0].GetBody())
+		c.author = mine[0].GetUser().GetLogin()
+		body := c.body(rep, st.Failing, hasPrevious)
 		got, _, err := c.gh.Issues.EditComment(ctx, c.owner, c.repo, mine[0].GetID(), &github.IssueComment{Body: &body})
 		if err != nil {
 			return commentOutcome{}, err
@@ -106,11 +107,16 @@ func (c *commenter) upsert(ctx context.Context, rep *regress.Report) (commentOut
 		}
 		return commentOutcome{Action: "updated", ID: got.GetID(), URL: got.GetHTMLURL()}, nil
 	}
+	c.author = login
+	body := c.body(rep, nil, false)
 	created, _, err := c.gh.Issues.CreateComment(ctx, c.owner, c.repo, c.number, &github.IssueComment{Body: &body})
 	if err != nil {
 		return commentOutcome{}, err
 	}
 	out := commentOutcome{Action: "created", ID: created.GetID(), URL: created.GetHTMLURL()}
+	if author := created.GetUser().GetLogin(); author != "" {
+		login = author // what the token comments as, learnt from its comment
+	}
 	again, err := c.listMine(ctx, login)
 	if err != nil || len(again) < 2 {
 		return out, nil //nolint:nilerr // the comment exists; the duplicate check is best effort
@@ -131,23 +137,26 @@ func (c *commenter) upsert(ctx context.Context, rep *regress.Report) (commentOut
 	return out, nil
 }
 
-// self returns the login of the token's user. The workflow token cannot
-// read it and comments as github-actions[bot].
+// self returns the login of the token's user, or "" when the token cannot
+// read it (the workflow token and GitHub App installation tokens).
 func (c *commenter) self(ctx context.Context) (string, error) {
 	u, _, err := c.gh.Users.Get(ctx, "")
 	if err == nil && u.GetLogin() != "" {
 		return u.GetLogin(), nil
 	}
-	if status(err) == http.StatusForbidden || status(err) == http.StatusNotFound {
-		return integrationLogin, nil
+	if err == nil || status(err) == http.StatusForbidden || status(err) == http.StatusNotFound {
+		return "", nil
 	}
 	return "", err
 }
 
 // listMine pages through every comment on the pull request and returns
-// those by login that carry the marker, oldest first.
+// those that carry the marker and are by login, oldest first. With login
+// "" (the token's user is unknown) they are those by one bot account: the
+// author of the oldest marked bot comment whose state names its own
+// author, else of the oldest marked bot comment.
 func (c *commenter) listMine(ctx context.Context, login string) ([]*github.IssueComment, error) {
-	var mine []*github.IssueComment
+	var marked []*github.IssueComment
 	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
 	for pages := 0; pages < 1000; pages++ {
 		page, resp, err := c.gh.Issues.ListComments(ctx, c.owner, c.repo, c.number, opts)
@@ -155,8 +164,8 @@ func (c *commenter) listMine(ctx context.Context, login string) ([]*github.Issue
 			return nil, err
 		}
 		for _, cm := range page {
-			if strings.EqualFold(cm.GetUser().GetLogin(), login) && strings.Contains(cm.GetBody(), c.marker) {
-				mine = append(mine, cm)
+			if strings.Contains(cm.GetBody(), c.marker) {
+				marked = append(marked, cm)
 			}
 		}
 		if resp.NextPage == 0 {
@@ -164,8 +173,43 @@ func (c *commenter) listMine(ctx context.Context, login string) ([]*github.Issue
 		}
 		opts.Page = resp.NextPage
 	}
-	slices.SortFunc(mine, func(a, b *github.IssueComment) int { return cmpInt64(a.GetID(), b.GetID()) })
+	slices.SortFunc(marked, func(a, b *github.IssueComment) int { return cmpInt64(a.GetID(), b.GetID()) })
+	if login == "" {
+		login = botOwner(marked)
+	}
+	var mine []*github.IssueComment
+	for _, cm := range marked {
+		if login != "" && strings.EqualFold(cm.GetUser().GetLogin(), login) {
+			mine = append(mine, cm)
+		}
+	}
 	return mine, nil
+}
+
+// botOwner picks whose marked comments are the action's when the token's
+// user is unknown; only bot accounts qualify, never a person who copied
+// the marker.
+func botOwner(marked []*github.IssueComment) string {
+	first := ""
+	for _, cm := range marked {
+		u := cm.GetUser()
+		if !isBot(u) {
+			continue
+		}
+		if st, ok := stateOf(cm.GetBody()); ok && st.Author != "" && strings.EqualFold(st.Author, u.GetLogin()) {
+			return u.GetLogin()
+		}
+		if first == "" {
+			first = u.GetLogin()
+		}
+	}
+	return first
+}
+
+// isBot reports whether u is a bot account (a GitHub App or the workflow
+// token's github-actions[bot]).
+func isBot(u *github.User) bool {
+	return u.GetType() == "Bot" || strings.HasSuffix(u.GetLogin(), "[bot]")
 }
 
 func cmpInt64(a, b int64) int {
@@ -183,7 +227,7 @@ func cmpInt64(a, b int64) int {
 // state line listing the failing fixtures for the next run to compare.
 func (c *commenter) body(rep *regress.Report, previous []string, hasPrevious bool) string {
 	failing := failingNames(rep)
-	state := formatState(failing)
+	state := encodeState(commentState{Failing: failing, Author: c.author})
 	if len(state) > stateLimit {
 		state = "" // too many to remember; the next run shows no changes
 	}
@@ -235,31 +279,43 @@ const statePrefix = "<!-- gait-regress-state "
 
 var stateRE = regexp.MustCompile(`<!-- gait-regress-state (\{[^\n]*?\}) -->`)
 
+// commentState is what a comment remembers for the next run: the failing
+// fixtures, and the comment's author (who the token comments as).
 type commentState struct {
 	Failing []string `json:"failing"`
+	Author  string   `json:"author,omitempty"`
 }
 
-// formatState is a hidden HTML comment; JSON with HTML escaping keeps any
+// formatState is the state of a comment listing failing.
+func formatState(failing []string) string { return encodeState(commentState{Failing: failing}) }
+
+// encodeState is a hidden HTML comment; JSON with HTML escaping keeps any
 // "-->" in it from closing the comment early.
-func formatState(failing []string) string {
+func encodeState(st commentState) string {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(true)
-	_ = enc.Encode(commentState{Failing: failing})
+	_ = enc.Encode(st)
 	return "\n" + statePrefix + strings.TrimSpace(buf.String()) + " -->\n"
 }
 
 // parseState reads the failing set a previous run left in its comment.
 func parseState(body string) ([]string, bool) {
+	st, ok := stateOf(body)
+	return st.Failing, ok
+}
+
+// stateOf reads the state a previous run left in its comment.
+func stateOf(body string) (commentState, bool) {
 	m := stateRE.FindStringSubmatch(body)
 	if m == nil {
-		return nil, false
+		return commentState{}, false
 	}
 	var st commentState
 	if err := json.Unmarshal([]byte(m[1]), &st); err != nil {
-		return nil, false
+		return commentState{}, false
 	}
-	return st.Failing, true
+	return st, true
 }
 
 // markerFor is the hidden first line that finds the comment again; one

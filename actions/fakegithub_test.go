@@ -21,8 +21,10 @@ type fakeGitHub struct {
 	srv   *httptest.Server
 	token string
 	// login is the token's user; "" makes GET /user answer 403 as it does
-	// for the workflow token.
+	// for the workflow token and GitHub App installation tokens.
 	login string
+	// botLogin is who comments when login is "" (default github-actions[bot]).
+	botLogin string
 
 	mu       sync.Mutex
 	calls    []string
@@ -135,6 +137,9 @@ func (f *fakeGitHub) mine() []fakeComment {
 
 func (f *fakeGitHub) selfLogin() string {
 	if f.login == "" {
+		if f.botLogin != "" {
+			return f.botLogin
+		}
 		return integrationLogin
 	}
 	return f.login
@@ -269,9 +274,16 @@ func (f *fakeGitHub) delete(w http.ResponseWriter, r *http.Request) {
 
 func commentJSON(c fakeComment) map[string]any {
 	return map[string]any{
-		"id": c.ID, "body": c.Body, "user": map[string]any{"login": c.Login},
+		"id": c.ID, "body": c.Body, "user": map[string]any{"login": c.Login, "type": userType(c.Login)},
 		"html_url": fmt.Sprintf("https://github.example/%s/%s/pull/%d#issuecomment-%d", fakeOwner, fakeRepo, fakePR, c.ID),
 	}
+}
+
+func userType(login string) string {
+	if strings.HasSuffix(login, "[bot]") {
+		return "Bot"
+	}
+	return "User"
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
