@@ -30,10 +30,13 @@ func newActionRegressCmd(a *app) *cobra.Command {
 		Long: `action regress is the gait-regress GitHub Action. It reads the inputs
 (INPUT_CONFIG, INPUT_WORKDIR, INPUT_JUNIT, INPUT_COMMENT, INPUT_TOKEN,
 INPUT_FAIL-ON-REGRESSION, INPUT_ARGS) and the event the runner provides, runs
-regress, writes JUnit and the result document, sets the step outputs, writes
-the job summary, annotates each failing fixture's fixture.json, and on pull
-requests creates or updates one comment. Exit 0 when all fixtures pass, 5 when
-any fails (0 with fail-on-regression: false), 6 on bad input.`,
+regress as "gait regress run" does (agent: block included), writes JUnit and
+the result document, sets the step outputs, writes the job summary, annotates
+each failing fixture's fixture.json, and on pull requests creates or updates
+one comment. Values from the pull request's files are rendered inert. Exit 0
+when all fixtures pass, 5 when any fails (0 with fail-on-regression: false), 6
+on bad input, including an agent: command that cannot run here (in the Docker
+image only gait exists: run agents on the runner with the setup action).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rt := &actions.Runtime{
