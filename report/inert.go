@@ -45,12 +45,12 @@ func word(s string) string {
 	return s
 }
 
-// code renders s as an inline code span, cut to max bytes: one line,
+// code renders s as an inline code span, cut to limit bytes: one line,
 // delimited by a backtick run longer than any in s.
-func code(s string, max int) string {
+func code(s string, limit int) string {
 	s = textdiff.Visible(s)
-	if max > 0 && len(s) > max {
-		s = truncateBytes(s, max) + "…"
+	if limit > 0 && len(s) > limit {
+		s = truncateBytes(s, limit) + "…"
 	}
 	if s == "" {
 		return "` `"
@@ -64,8 +64,8 @@ func code(s string, max int) string {
 
 // cell is code for a table cell: pipes are escaped for the table, which
 // GitHub unescapes inside code spans too.
-func cell(s string, max int) string {
-	return strings.ReplaceAll(code(s, max), "|", `\|`)
+func cell(s string, limit int) string {
+	return strings.ReplaceAll(code(s, limit), "|", `\|`)
 }
 
 // fenced renders content as a fenced code block whose fence is longer than

@@ -50,7 +50,7 @@ func TestScripts(t *testing.T) {
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("GAIT_UPDATE") == "1",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"build-agent": func(ts *testscript.TestScript, neg bool, args []string) { buildAgent(ts, agent) },
+			"build-agent": func(ts *testscript.TestScript, _ bool, _ []string) { buildAgent(ts, agent) },
 		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SHARED", shared)
