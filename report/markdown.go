@@ -35,6 +35,9 @@ type Changes struct {
 // each failing grader's diff folded in <details>, and ticket footers.
 func Markdown(rep *regress.Report, opts MarkdownOptions) string {
 	diffBudget := -1
+	if opts.MaxBytes > 0 && diffBytes(rep) > opts.MaxBytes {
+		diffBudget = 4000 // the whole diffs cannot fit: do not render them
+	}
 	for attempt := 0; attempt < 8; attempt++ {
 		out := renderMarkdown(rep, opts, diffBudget, -1)
 		if opts.MaxBytes <= 0 || len(out) <= opts.MaxBytes {
@@ -140,6 +143,19 @@ func renderMarkdown(rep *regress.Report, opts MarkdownOptions, diffBudget, maxFi
 		}
 	}
 	return b.String()
+}
+
+// diffBytes is the size of the failing graders' diffs.
+func diffBytes(rep *regress.Report) int {
+	n := 0
+	for _, f := range rep.Fixtures {
+		for _, g := range f.Graders {
+			if g.Status != regress.StatusPass {
+				n += len(g.Diff)
+			}
+		}
+	}
+	return n
 }
 
 // codeList renders names as code spans, at most maxListed of them.

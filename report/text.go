@@ -39,13 +39,38 @@ func Text(w io.Writer, rep *regress.Report) error {
 // its newlines, and the first colon of a line that would start a workflow
 // command ("::", after white space); the result ends in a newline.
 func visibleLines(s string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	for i, l := range lines {
-		l = textdiff.Visible(l)
-		if rest := strings.TrimLeft(l, " \t"); strings.HasPrefix(rest, "::") {
-			l = l[:len(l)-len(rest)] + `\x3a` + rest[1:]
+	s = strings.TrimRight(s, "\n")
+	var b strings.Builder
+	changed := false
+	for rest := s; ; {
+		line, tail, more := strings.Cut(rest, "\n")
+		v := inertLine(line)
+		if v != line && !changed {
+			changed = true
+			b.Grow(len(s) + 64)
+			b.WriteString(s[:len(s)-len(rest)])
 		}
-		lines[i] = l
+		if changed {
+			b.WriteString(v)
+			b.WriteByte('\n')
+		}
+		if !more {
+			break
+		}
+		rest = tail
 	}
-	return strings.Join(lines, "\n") + "\n"
+	if !changed {
+		return s + "\n"
+	}
+	return b.String()
+}
+
+// inertLine is line with its control characters escaped and, when it
+// would start a workflow command, its first colon.
+func inertLine(line string) string {
+	l := textdiff.Visible(line)
+	if rest := strings.TrimLeft(l, " \t"); strings.HasPrefix(rest, "::") {
+		l = l[:len(l)-len(rest)] + `\x3a` + rest[1:]
+	}
+	return l
 }
