@@ -89,31 +89,45 @@ func (m Manifest) checkSignatures(pub ed25519.PublicKey) (string, error) {
 	return SignatureVerified, nil
 }
 
-// checkFiles compares the manifest's declared files with the payload
-// digests actually found (name → sha256 hex), in one place for every reader.
-func (m Manifest) checkFiles(found map[string]string) error {
+// checkEntries compares the manifest's declared files with the archive's
+// entry names, before anything is inflated: each declared file is present,
+// nothing else is, and the payload files are all declared.
+func (m Manifest) checkEntries(names []string) error {
+	if err := checkDeclared(names, FileManifest, m.Files); err != nil {
+		return err
+	}
 	declared := make(map[string]bool, len(m.Files))
 	for _, f := range m.Files {
-		if declared[f.Path] {
-			return fmt.Errorf("%s: declared twice in the manifest", f.Path)
-		}
 		declared[f.Path] = true
-		got, ok := found[f.Path]
-		if !ok {
-			return fmt.Errorf("%s: declared in the manifest but missing from the archive", f.Path)
-		}
-		if got != f.SHA256 {
-			return fmt.Errorf("%s: sha256 %s does not match the manifest's %s", f.Path, got, f.SHA256)
-		}
-	}
-	for name := range found {
-		if !declared[name] {
-			return fmt.Errorf("%s: present in the archive but not declared in the manifest", name)
-		}
 	}
 	for _, want := range PayloadFiles {
 		if !declared[want] {
 			return fmt.Errorf("%s: required file is not declared in the manifest", want)
+		}
+	}
+	return nil
+}
+
+// checkDeclared compares the names in an archive (less its manifest) with
+// the files a manifest declares.
+func checkDeclared(names []string, manifest string, files []FileDigest) error {
+	present := make(map[string]bool, len(names))
+	for _, n := range names {
+		present[n] = true
+	}
+	declared := make(map[string]bool, len(files))
+	for _, f := range files {
+		if declared[f.Path] {
+			return fmt.Errorf("%s: declared twice in the manifest", f.Path)
+		}
+		declared[f.Path] = true
+		if f.Path == manifest || !present[f.Path] {
+			return fmt.Errorf("%s: declared in the manifest but missing from the archive", f.Path)
+		}
+	}
+	for _, n := range names {
+		if n != manifest && !declared[n] {
+			return fmt.Errorf("%s: present in the archive but not declared in the manifest", n)
 		}
 	}
 	return nil

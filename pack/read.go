@@ -3,11 +3,16 @@ package pack
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gait-dev/gait/internal/digest"
 	"github.com/gait-dev/gait/internal/exitcode"
@@ -43,7 +48,7 @@ func (e kindError) Unwrap() []error { return []error{e.err, e.kind} }
 // readLimits are for reading content: digests guard it, so the costly
 // recompression check is left to Verify.
 var readLimits = func() safezip.Limits {
-	l := safezip.DefaultLimits
+	l := RunpackLimits
 	l.CheckCompression = false
 	return l
 }()
@@ -59,9 +64,14 @@ func openArchive(path string, limits safezip.Limits) (*safezip.Archive, error) {
 	return nil, archiveError(path, err)
 }
 
+// archiveError maps a problem reading an archive to an exit code: one over
+// the reader's limits is input gait will not read (6), any other problem
+// in a zip failed verification (2).
 func archiveError(path string, err error) error {
 	var ee *safezip.EntryError
 	switch {
+	case errors.Is(err, safezip.ErrLimit):
+		return exitcode.Wrap(exitcode.InvalidInput, fmt.Errorf("%s: %w; gait refuses archives this large or this compressed (see Limits in docs/formats.md)", path, kindError{ErrIntegrity, err}))
 	case errors.As(err, &ee):
 		return exitcode.Wrap(exitcode.VerifyFailed, fmt.Errorf("%s: %w", path, kindError{ErrIntegrity, err}))
 	case errors.Is(err, safezip.ErrNotZip):
@@ -72,25 +82,19 @@ func archiveError(path string, err error) error {
 	return exitcode.Invalidf("%s: %v", path, err)
 }
 
-// Open reads a whole runpack into memory, checking the zip structure, every
-// declared file's digest and the manifest digest, then parses the documents.
-// Signatures (and canonical compression) are checked by Verify. Failures
-// wrap ErrIntegrity or ErrSchema.
+// Open reads a whole runpack into memory. It reads the manifest first and
+// rejects entries it does not declare before anything else inflates, then
+// checks every declared file's digest as it inflates (large files are
+// hashed before they are held, so a wrong one never fills memory), then
+// parses the documents. Signatures (and canonical compression) are checked
+// by Verify. Failures wrap ErrIntegrity or ErrSchema.
 func Open(path string) (*Runpack, error) {
 	a, err := openArchive(path, readLimits)
 	if err != nil {
 		return nil, err
 	}
 	defer a.Close()
-	files := make(map[string][]byte, len(a.Entries))
-	for _, name := range a.Names() {
-		b, err := a.ReadFile(name)
-		if err != nil {
-			return nil, archiveError(path, err)
-		}
-		files[name] = b
-	}
-	return parse(path, files)
+	return readRunpack(path, a)
 }
 
 // OpenBytes is Open for a runpack held in memory.
@@ -99,49 +103,149 @@ func OpenBytes(name string, data []byte) (*Runpack, error) {
 	if err != nil {
 		return nil, archiveError(name, err)
 	}
-	files := make(map[string][]byte, len(a.Entries))
-	for _, n := range a.Names() {
-		b, err := a.ReadFile(n)
-		if err != nil {
-			return nil, archiveError(name, err)
-		}
-		files[n] = b
-	}
-	return parse(name, files)
+	return readRunpack(name, a)
 }
 
-func parse(path string, files map[string][]byte) (*Runpack, error) {
-	fail := func(err error) error {
-		return exitcode.Wrap(exitcode.VerifyFailed, fmt.Errorf("%s: %w", path, kindError{ErrIntegrity, err}))
+func integrityError(path string, err error) error {
+	return exitcode.Wrap(exitcode.VerifyFailed, fmt.Errorf("%s: %w", path, kindError{ErrIntegrity, err}))
+}
+
+// readManifest reads, decodes and checks manifest.json, the first entry a
+// reader touches.
+func readManifest(path string, a *safezip.Archive) (Manifest, []byte, error) {
+	var m Manifest
+	if a.Has(FilePackManifest) {
+		return m, nil, notARunpack(path)
 	}
+	if !a.Has(FileManifest) {
+		return m, nil, integrityError(path, errors.New(FileManifest+": missing from the archive"))
+	}
+	if n := a.Size(FileManifest); n > maxManifestSize {
+		return m, nil, exitcode.Invalidf("%s: %s: %d bytes, over the limit of %d for a manifest; this is not a runpack gait wrote", path, FileManifest, n, maxManifestSize)
+	}
+	raw, err := a.ReadFile(FileManifest)
+	if err != nil {
+		return m, nil, archiveError(path, err)
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return m, nil, integrityError(path, fmt.Errorf("%s: %w", FileManifest, err))
+	}
+	if err := CheckRunID(m.RunID); err != nil {
+		return m, nil, runIDError(path, FileManifest, err)
+	}
+	if err := m.checkHeader(); err != nil {
+		return m, nil, schemaOrVerify(path, err)
+	}
+	if err := m.checkEntries(a.Names()); err != nil {
+		return m, nil, integrityError(path, err)
+	}
+	return m, raw, nil
+}
+
+func readRunpack(path string, a *safezip.Archive) (*Runpack, error) {
+	m, raw, err := readManifest(path, a)
+	if err != nil {
+		return nil, err
+	}
+	files, err := readDeclared(path, a, m.Files)
+	if err != nil {
+		return nil, err
+	}
+	files[FileManifest] = raw
+	return parse(path, m, files)
+}
+
+// holdUnhashed is the largest entry read into memory before its digest is
+// known; larger ones are hashed as they stream first and only read once
+// the digest holds.
+const holdUnhashed = 256 << 10
+
+// readDeclared reads every declared file, checking its digest. Entries are
+// known to be exactly the declared ones (see checkEntries).
+func readDeclared(path string, a *safezip.Archive, declared []FileDigest) (map[string][]byte, error) {
+	if err := hashDeclared(path, a, declared, holdUnhashed); err != nil {
+		return nil, err
+	}
+	files := make(map[string][]byte, len(declared)+1)
+	for _, f := range declared {
+		b, err := a.ReadFile(f.Path)
+		if err != nil {
+			return nil, archiveError(path, err)
+		}
+		if a.Size(f.Path) <= holdUnhashed {
+			if got := digest.Bytes(b); got != f.SHA256 {
+				return nil, integrityError(path, digestMismatch(f, got))
+			}
+		}
+		files[f.Path] = b
+	}
+	return files, nil
+}
+
+func digestMismatch(f FileDigest, got string) error {
+	return fmt.Errorf("%s: sha256 %s does not match the manifest's %s", f.Path, got, f.SHA256)
+}
+
+// hashDeclared streams each declared entry larger than above through
+// SHA-256 and compares it with the manifest, spreading entries over the
+// cores (large entries also inflate on all cores). It stops starting
+// entries once one fails and reports the first failure in manifest order,
+// which does not depend on timing: every entry before it was started and
+// finished.
+func hashDeclared(path string, a *safezip.Archive, declared []FileDigest, above int64) error {
+	errs := make([]error, len(declared))
+	var failed atomic.Int64
+	failed.Store(int64(len(declared)))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, f := range declared {
+		if a.Size(f.Path) <= above {
+			continue
+		}
+		sem <- struct{}{}
+		if int64(i) > failed.Load() {
+			<-sem
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			sum, err := a.Sum(f.Path, sha256.New)
+			switch {
+			case err != nil:
+				errs[i] = archiveError(path, err)
+			case hex.EncodeToString(sum) != f.SHA256:
+				errs[i] = integrityError(path, digestMismatch(f, hex.EncodeToString(sum)))
+			default:
+				return
+			}
+			for {
+				cur := failed.Load()
+				if int64(i) >= cur || failed.CompareAndSwap(cur, int64(i)) {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parse decodes the documents of a runpack whose manifest and digests hold.
+func parse(path string, m Manifest, files map[string][]byte) (*Runpack, error) {
 	schemaFail := func(err error) error {
 		return exitcode.Wrap(exitcode.VerifyFailed, fmt.Errorf("%s: %w", path, kindError{ErrSchema, err}))
 	}
-	if _, isPack := files[FilePackManifest]; isPack {
-		return nil, notARunpack(path)
-	}
-	mraw, ok := files[FileManifest]
-	if !ok {
-		return nil, fail(errors.New(FileManifest + ": missing from the archive"))
-	}
-	rp := &Runpack{files: files}
-	if err := json.Unmarshal(mraw, &rp.Manifest); err != nil {
-		return nil, fail(fmt.Errorf("%s: %w", FileManifest, err))
-	}
-	if err := rp.Manifest.checkHeader(); err != nil {
-		return nil, schemaOrVerify(path, err)
-	}
-	found := make(map[string]string, len(files))
-	for name, b := range files {
-		if name != FileManifest {
-			found[name] = digest.Bytes(b)
-		}
-	}
-	if err := rp.Manifest.checkFiles(found); err != nil {
-		return nil, fail(err)
-	}
+	rp := &Runpack{Manifest: m, files: files}
 	if err := json.Unmarshal(files[FileRun], &rp.Run); err != nil {
 		return nil, schemaFail(fmt.Errorf("%s: %w", FileRun, err))
+	}
+	if err := CheckRunID(rp.Run.RunID); err != nil {
+		return nil, runIDError(path, FileRun, err)
 	}
 	if err := json.Unmarshal(files[FileRefs], &rp.Refs); err != nil {
 		return nil, schemaFail(fmt.Errorf("%s: %w", FileRefs, err))

@@ -329,24 +329,60 @@ func ParsePackManifest(b []byte) (PackManifest, error) {
 	return m, nil
 }
 
-// OpenPack reads a unified pack and checks it: canonical zip, manifest and
-// pack id, every entry declared with a matching digest, the files its type
-// requires present, and the payload consistent with what it summarizes.
+// OpenPack reads a unified pack and checks it: canonical zip within
+// PackLimits, the manifest (read first) and pack id, every entry declared
+// (checked before anything else inflates) with a matching digest (large
+// entries hashed before they are held), the files its type requires
+// present, and the payload consistent with what it summarizes.
 func OpenPack(path string) (*Pack, error) {
-	a, err := safezip.Open(path, safezip.DefaultLimits)
+	a, err := safezip.Open(path, PackLimits)
 	if err != nil {
 		return nil, packArchiveError(path, err)
 	}
 	defer a.Close()
-	files := make(map[string][]byte, len(a.Entries))
-	for _, name := range a.Names() {
-		b, err := a.ReadFile(name)
-		if err != nil {
-			return nil, packArchiveError(path, err)
+	fail := func(err error) error { return exitcode.VerifyFailedf("%s: %v", path, err) }
+	if !a.Has(FilePackManifest) {
+		if a.Has(FileManifest) {
+			return nil, exitcode.Invalidf("%s: this is a runpack, not a pack; use `gait verify` or wrap it with `gait pack build --type run --from %s`", path, path)
 		}
-		files[name] = b
+		return nil, fail(errors.New(FilePackManifest + ": missing from the archive"))
 	}
-	return parsePack(path, files)
+	if n := a.Size(FilePackManifest); n > maxManifestSize {
+		return nil, exitcode.Invalidf("%s: %s: %d bytes, over the limit of %d for a manifest; this is not a pack gait wrote", path, FilePackManifest, n, maxManifestSize)
+	}
+	mraw, err := a.ReadFile(FilePackManifest)
+	if err != nil {
+		return nil, packArchiveError(path, err)
+	}
+	m, err := ParsePackManifest(mraw)
+	if err != nil {
+		return nil, schemaOrVerify(path, err)
+	}
+	declared := make([]FileDigest, len(m.Contents))
+	for i, e := range m.Contents {
+		declared[i] = FileDigest{Path: e.Path, SHA256: e.SHA256}
+	}
+	if err := checkDeclared(a.Names(), FilePackManifest, declared); err != nil {
+		return nil, fail(err)
+	}
+	for _, want := range requiredPackFiles[m.PackType] {
+		if !a.Has(want) {
+			return nil, fail(fmt.Errorf("%s: a %s pack must contain it", want, m.PackType))
+		}
+	}
+	files, err := readDeclared(path, a, declared)
+	if err != nil {
+		return nil, err
+	}
+	files[FilePackManifest] = mraw
+	p := &Pack{Manifest: m, files: files}
+	if err := p.checkPayload(); err != nil {
+		if exitcode.Of(err) == exitcode.InvalidInput {
+			return nil, exitcode.Wrap(exitcode.InvalidInput, fmt.Errorf("%s: %w", path, err))
+		}
+		return nil, schemaOrVerify(path, err)
+	}
+	return p, nil
 }
 
 func packArchiveError(path string, err error) error {
@@ -357,47 +393,6 @@ func packArchiveError(path string, err error) error {
 		return exitcode.Invalidf("%s: not a zip archive; pass a pack written by gait pack build", path)
 	}
 	return archiveError(path, err)
-}
-
-func parsePack(path string, files map[string][]byte) (*Pack, error) {
-	fail := func(err error) error { return exitcode.VerifyFailedf("%s: %v", path, err) }
-	mraw, ok := files[FilePackManifest]
-	if !ok {
-		if _, isRunpack := files[FileManifest]; isRunpack {
-			return nil, exitcode.Invalidf("%s: this is a runpack, not a pack; use `gait verify` or wrap it with `gait pack build --type run --from %s`", path, path)
-		}
-		return nil, fail(errors.New(FilePackManifest + ": missing from the archive"))
-	}
-	m, err := ParsePackManifest(mraw)
-	if err != nil {
-		return nil, schemaOrVerify(path, err)
-	}
-	declared := make(map[string]bool, len(m.Contents))
-	for _, e := range m.Contents {
-		declared[e.Path] = true
-		b, ok := files[e.Path]
-		if !ok {
-			return nil, fail(fmt.Errorf("%s: declared in the manifest but missing from the archive", e.Path))
-		}
-		if got := digest.Bytes(b); got != e.SHA256 {
-			return nil, fail(fmt.Errorf("%s: sha256 %s does not match the manifest's %s", e.Path, got, e.SHA256))
-		}
-	}
-	for name := range files {
-		if name != FilePackManifest && !declared[name] {
-			return nil, fail(fmt.Errorf("%s: present in the archive but not declared in the manifest", name))
-		}
-	}
-	for _, want := range requiredPackFiles[m.PackType] {
-		if !declared[want] {
-			return nil, fail(fmt.Errorf("%s: a %s pack must contain it", want, m.PackType))
-		}
-	}
-	p := &Pack{Manifest: m, files: files}
-	if err := p.checkPayload(); err != nil {
-		return nil, schemaOrVerify(path, err)
-	}
-	return p, nil
 }
 
 // checkPayload checks the typed payload against what it summarizes.

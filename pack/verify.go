@@ -2,16 +2,9 @@ package pack
 
 import (
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/gait-dev/gait/internal/exitcode"
 	"github.com/gait-dev/gait/internal/keys"
-	"github.com/gait-dev/gait/internal/safezip"
 )
 
 // VerifyOptions control signature checks.
@@ -33,45 +26,35 @@ type VerifyResult struct {
 	TicketFooter    string `json:"ticket_footer,omitempty"`
 }
 
-// Verify checks a runpack without loading it into memory: the zip structure,
-// each declared file's SHA-256 (large entries inflate in parallel), the
-// manifest digest and, when asked, its signature. The error carries exit code
-// 2 for a failed check and 6 for unusable input; the result is filled as far
-// as verification got either way.
+// Verify checks a runpack without loading it into memory: the zip structure
+// and limits, the manifest (read first) and its digest, the entry names
+// against the manifest before anything else inflates, each declared file's
+// SHA-256 as it streams (large entries inflate in parallel) and, when asked,
+// its signature. The error carries exit code 2 for a failed check and 6 for
+// unusable input; the result is filled as far as verification got either
+// way.
 func Verify(path string, opts VerifyOptions) (VerifyResult, error) {
 	res := VerifyResult{Path: path}
 	fail := func(err error) (VerifyResult, error) {
 		res.Problem = err.Error()
 		return res, err
 	}
-	a, err := openArchive(path, safezip.DefaultLimits)
+	a, err := openArchive(path, RunpackLimits)
 	if err != nil {
 		return fail(err)
 	}
 	defer a.Close()
-	if a.Has(FilePackManifest) {
-		return fail(notARunpack(path))
+	m, _, err := readManifest(path, a)
+	if m.RunID != "" && CheckRunID(m.RunID) == nil {
+		res.RunID, res.ManifestDigest = m.RunID, m.ManifestDigest
 	}
-	mraw, err := a.ReadFile(FileManifest)
 	if err != nil {
-		return fail(exitcode.VerifyFailedf("%s: %v", path, err))
+		return fail(err)
 	}
-	var m Manifest
-	if err := json.Unmarshal(mraw, &m); err != nil {
-		return fail(exitcode.VerifyFailedf("%s: %s: %v", path, FileManifest, err))
+	if err := hashDeclared(path, a, m.Files, -1); err != nil {
+		return fail(err)
 	}
-	res.RunID, res.ManifestDigest = m.RunID, m.ManifestDigest
-	if err := m.checkHeader(); err != nil {
-		return fail(schemaOrVerify(path, err))
-	}
-	found, err := hashEntries(a, FileManifest)
-	if err != nil {
-		return fail(exitcode.VerifyFailedf("%s: %v", path, err))
-	}
-	if err := m.checkFiles(found); err != nil {
-		return fail(exitcode.VerifyFailedf("%s: %v", path, err))
-	}
-	res.FilesChecked = len(found)
+	res.FilesChecked = len(m.Files)
 	status, err := m.checkSignatures(opts.PublicKey)
 	if err != nil {
 		res.SignatureStatus = "failed"
@@ -91,47 +74,4 @@ func Verify(path string, opts VerifyOptions) (VerifyResult, error) {
 	res.OK = true
 	res.TicketFooter = TicketFooter(m.RunID, m.ManifestDigest)
 	return res, nil
-}
-
-// hashEntries streams every entry except skip through SHA-256, spreading
-// entries over the available cores, and returns name → hex digest.
-func hashEntries(a *safezip.Archive, skip string) (map[string]string, error) {
-	type job struct {
-		name string
-		sum  string
-		err  error
-	}
-	var names []string
-	for _, n := range a.Names() {
-		if n != skip {
-			names = append(names, n)
-		}
-	}
-	jobs := make([]job, len(names))
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			jobs[i] = job{name: name}
-			sum, err := a.Sum(name, sha256.New)
-			if err != nil {
-				jobs[i].err = err
-				return
-			}
-			jobs[i].sum = hex.EncodeToString(sum)
-		}()
-	}
-	wg.Wait()
-	out := make(map[string]string, len(jobs))
-	for _, j := range jobs {
-		if j.err != nil {
-			return nil, fmt.Errorf("%w", j.err)
-		}
-		out[j.name] = j.sum
-	}
-	return out, nil
 }

@@ -22,7 +22,10 @@ import (
 const (
 	parallelMinSize = 4 << 20 // uncompressed bytes before the fast path is tried
 	maxPieceBytes   = 4 << 20 // compressed bytes per piece, keeps memory flat
-	maxPieceOutput  = 16 << 20
+	// maxPieceOutput bounds what one piece may inflate to: the writer's
+	// chunks hold deflateChunkSize bytes, so anything larger is not one of
+	// them and the sequential reader takes over.
+	maxPieceOutput = 2 * deflateChunkSize
 )
 
 var syncMarker = []byte{0x00, 0x00, 0xff, 0xff}
@@ -38,6 +41,7 @@ func (a *Archive) Sum(name string, newHash func() hash.Hash) ([]byte, error) {
 	if e.method == zip.Deflate && e.Size >= parallelMinSize && runtime.GOMAXPROCS(0) > 1 {
 		if pieces := a.findPieces(e); len(pieces) > 1 {
 			if sum, ok := a.sumParallel(e, pieces, newHash()); ok {
+				a.sized[i] = true
 				return sum, nil
 			}
 		}
@@ -62,8 +66,11 @@ var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return 
 type piece struct{ start, end int64 } // offsets within the compressed data
 
 // findPieces scans the compressed data for sync markers and returns the
-// pieces between them, or nil when some piece would be too large.
+// pieces between them, or nil when some piece would be too large or there
+// are far more pieces than the writer's chunks (marker bytes repeated on
+// purpose would otherwise cost a goroutine and a channel each).
 func (a *Archive) findPieces(e Entry) []piece {
+	maxPieces := int(e.Size/deflateChunkSize)*2 + 16
 	const block = 1 << 20
 	buf := make([]byte, block+len(syncMarker)-1)
 	var pieces []piece
@@ -93,6 +100,9 @@ func (a *Archive) findPieces(e Entry) []piece {
 			}
 			pieces = append(pieces, piece{last, cut})
 			last = cut
+			if len(pieces) > maxPieces {
+				return nil
+			}
 		}
 	}
 	if e.CompressedSize-last > maxPieceBytes {

@@ -24,12 +24,18 @@ import (
 	"time"
 )
 
-// Limits bound what a reader accepts before it allocates or inflates.
+// Limits bound what a reader accepts before it allocates or inflates. They
+// are checked against the sizes the headers declare, once the central
+// directory and the data descriptor agree on them; reading an entry then
+// stops the moment its content passes the declared size.
 type Limits struct {
 	MaxEntries   int
 	MaxEntrySize int64 // uncompressed bytes per entry
 	MaxTotalSize int64 // uncompressed bytes over all entries
-	MaxRatio     int64 // uncompressed/compressed, checked for entries above 1 MiB
+	// MaxRatio bounds how far an entry may inflate: at most MaxRatio
+	// uncompressed bytes per compressed byte, plus RatioSlack, so tiny
+	// entries that compress very well still pass.
+	MaxRatio int64
 	// CheckCompression re-deflates entries up to 1 MiB and compares the
 	// bytes, so a change in bits that inflate ignores (padding before a
 	// stored block) is caught too. Verification wants it; readers that only
@@ -37,14 +43,24 @@ type Limits struct {
 	CheckCompression bool
 }
 
-// DefaultLimits suit runpacks and packs of real agent runs.
+// RatioSlack is how many bytes any entry may inflate to beyond
+// MaxRatio times its compressed size.
+const RatioSlack = 64 << 10
+
+// DefaultLimits are generous bounds for archives of no particular kind;
+// readers of a known kind of artifact pass tighter ones.
 var DefaultLimits = Limits{
-	MaxEntries:       4096,
-	MaxEntrySize:     1 << 30,
-	MaxTotalSize:     2 << 30,
-	MaxRatio:         1000,
+	MaxEntries:       1024,
+	MaxEntrySize:     256 << 20,
+	MaxTotalSize:     512 << 20,
+	MaxRatio:         200,
 	CheckCompression: true,
 }
+
+// ErrLimit marks an archive that is well formed but larger than the
+// reader's limits allow: too many entries, too large, or compressed
+// further than real content compresses (a zip bomb).
+var ErrLimit = errors.New("archive exceeds the reader's limits")
 
 // FixedTime is the modification time of every entry a canonical writer emits.
 var FixedTime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -53,11 +69,16 @@ var FixedTime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 var ErrNotZip = errors.New("not a zip archive")
 
 // EntryError is a structural problem found in one entry (or the archive
-// itself when Entry is empty).
+// itself when Entry is empty). When the problem is a limit, it matches
+// ErrLimit.
 type EntryError struct {
 	Entry   string
 	Problem string
+	limit   bool
 }
+
+// Is reports whether target is ErrLimit and the problem a limit.
+func (e *EntryError) Is(target error) bool { return e.limit && target == ErrLimit }
 
 func (e *EntryError) Error() string {
 	if e.Entry == "" {
@@ -68,6 +89,10 @@ func (e *EntryError) Error() string {
 
 func entryErr(name, format string, args ...any) error {
 	return &EntryError{Entry: name, Problem: fmt.Sprintf(format, args...)}
+}
+
+func limitErr(name, format string, args ...any) error {
+	return &EntryError{Entry: name, Problem: fmt.Sprintf(format, args...), limit: true}
 }
 
 // Entry is one checked file in an archive.
@@ -88,6 +113,9 @@ type Archive struct {
 	Entries []Entry // in archive order
 	byName  map[string]int
 	closer  io.Closer
+	// sized marks entries read to the end with size and CRC as declared,
+	// so their declared size can be trusted for allocation.
+	sized []bool
 }
 
 // Open opens and checks the archive at path. Close it when done.
@@ -137,14 +165,19 @@ const (
 	regularFile644 = uint32(0o100644) << 16
 )
 
-// NewReader checks the archive in ra and returns its entries.
+// NewReader checks the archive in ra and returns its entries. Nothing is
+// inflated: names, modes, headers and declared sizes are checked against
+// each other and the limits first.
 func NewReader(ra io.ReaderAt, size int64, limits Limits) (*Archive, error) {
+	if err := checkEntryCount(ra, size, limits); err != nil {
+		return nil, err
+	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotZip, err)
 	}
 	if len(zr.File) > limits.MaxEntries {
-		return nil, entryErr("", "%d entries exceed the limit of %d", len(zr.File), limits.MaxEntries)
+		return nil, limitErr("", "%d entries exceed the limit of %d", len(zr.File), limits.MaxEntries)
 	}
 	if zr.Comment != "" {
 		return nil, entryErr("", "archive comment is not allowed")
@@ -158,15 +191,11 @@ func NewReader(ra io.ReaderAt, size int64, limits Limits) (*Archive, error) {
 		if _, dup := a.byName[f.Name]; dup {
 			return nil, entryErr(f.Name, "duplicate entry name")
 		}
-		if err := checkCentralFields(f, limits); err != nil {
+		if err := checkCentralFields(f); err != nil {
 			return nil, err
 		}
-		// Both sizes are bounded by the limits checked above.
-		usize, csize := int64(f.UncompressedSize64), int64(f.CompressedSize64) //nolint:gosec // bounded by checkCentralFields
-		total += usize
-		if total > limits.MaxTotalSize {
-			return nil, entryErr(f.Name, "total uncompressed size exceeds the limit of %d bytes", limits.MaxTotalSize)
-		}
+		// Canonical entries carry 32-bit sizes (no zip64), checked above.
+		usize, csize := int64(f.UncompressedSize64), int64(f.CompressedSize64) //nolint:gosec // below 1<<32, checked by checkCentralFields
 		dataOffset, err := checkLocalHeader(ra, size, pos, f)
 		if err != nil {
 			return nil, err
@@ -178,6 +207,15 @@ func NewReader(ra io.ReaderAt, size int64, limits Limits) (*Archive, error) {
 		if err := checkDescriptor(ra, size, end, f); err != nil {
 			return nil, err
 		}
+		// The sizes are now the same in three places, so a problem with
+		// them is the archive's size, not a damaged header.
+		if err := checkSizes(f.Name, usize, csize, limits); err != nil {
+			return nil, err
+		}
+		total += usize
+		if total > limits.MaxTotalSize {
+			return nil, limitErr(f.Name, "total uncompressed size exceeds the limit of %s", human(limits.MaxTotalSize))
+		}
 		a.byName[f.Name] = i
 		a.Entries = append(a.Entries, Entry{
 			Name: f.Name, Size: usize, CompressedSize: csize,
@@ -188,7 +226,55 @@ func NewReader(ra io.ReaderAt, size int64, limits Limits) (*Archive, error) {
 	if err := checkCentralDirectory(ra, size, pos, zr.File); err != nil {
 		return nil, err
 	}
+	a.sized = make([]bool, len(a.Entries))
 	return a, nil
+}
+
+// checkEntryCount reads the entry count from the end record of a canonical
+// archive (no comment, so it closes the file) before archive/zip parses
+// the central directory, so a archive of countless tiny entries costs
+// nothing. Both counts must agree for a limit to be reported: a damaged
+// count is left to the structural checks.
+func checkEntryCount(ra io.ReaderAt, size int64, limits Limits) error {
+	if size < eocdLen {
+		return nil
+	}
+	e := make([]byte, eocdLen)
+	if _, err := ra.ReadAt(e, size-eocdLen); err != nil {
+		return nil //nolint:nilerr // archive/zip reports the read error
+	}
+	le := binary.LittleEndian
+	n := le.Uint16(e[10:])
+	if le.Uint32(e[0:]) == eocdSig && le.Uint16(e[8:]) == n && int(n) > limits.MaxEntries {
+		return limitErr("", "%d entries exceed the limit of %d", n, limits.MaxEntries)
+	}
+	return nil
+}
+
+// checkSizes applies the size and ratio limits to one entry.
+func checkSizes(name string, usize, csize int64, limits Limits) error {
+	switch {
+	case usize > limits.MaxEntrySize:
+		return limitErr(name, "size %s exceeds the limit of %s per entry", human(usize), human(limits.MaxEntrySize))
+	case usize > csize*limits.MaxRatio+RatioSlack:
+		return limitErr(name, "inflates %d-fold (%s from %s), beyond the limit of %d-fold: a zip bomb", usize/max(csize, 1), human(usize), human(csize), limits.MaxRatio)
+	}
+	return nil
+}
+
+// human formats a byte count for messages.
+func human(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func checkName(name string) error {
@@ -203,8 +289,7 @@ func checkName(name string) error {
 	return nil
 }
 
-func checkCentralFields(f *zip.File, limits Limits) error {
-	maxEntry, maxTotal, maxRatio := uint64(max(limits.MaxEntrySize, 0)), uint64(max(limits.MaxTotalSize, 0)), uint64(max(limits.MaxRatio, 0))
+func checkCentralFields(f *zip.File) error {
 	mode := f.Mode()
 	switch {
 	case mode&fs.ModeSymlink != 0:
@@ -225,12 +310,10 @@ func checkCentralFields(f *zip.File, limits Limits) error {
 		return entryErr(f.Name, "modification time is not the fixed 1980-01-01")
 	case !bytes.Equal(f.Extra, canonicalExtra):
 		return entryErr(f.Name, "extra field is not the canonical timestamp")
-	case f.UncompressedSize64 > maxEntry || f.CompressedSize64 > maxTotal:
-		return entryErr(f.Name, "size %d exceeds the limit of %d bytes", f.UncompressedSize64, limits.MaxEntrySize)
+	case f.UncompressedSize64 >= 1<<32 || f.CompressedSize64 >= 1<<32:
+		return entryErr(f.Name, "sizes need zip64, which is not supported")
 	case f.Method == zip.Store && f.CompressedSize64 != f.UncompressedSize64:
 		return entryErr(f.Name, "stored entry sizes disagree")
-	case f.UncompressedSize64 > 1<<20 && f.UncompressedSize64 > f.CompressedSize64*maxRatio:
-		return entryErr(f.Name, "compression ratio above %d:1 looks like a zip bomb", limits.MaxRatio)
 	}
 	return nil
 }
@@ -382,7 +465,7 @@ func (a *Archive) Open(name string) (io.Reader, error) {
 		_ = inflater.(flate.Resetter).Reset(src, nil)
 		body = inflater
 	}
-	r := &entryReader{a: a, e: e, body: io.LimitReader(body, e.Size+1), src: src, inflater: inflater, crc: crc32.NewIEEE()}
+	r := &entryReader{a: a, e: e, index: i, body: io.LimitReader(body, e.Size+1), src: src, inflater: inflater, crc: crc32.NewIEEE()}
 	if a.limits.CheckCompression && e.method == zip.Deflate && e.Size <= canonicalCheckMax {
 		r.plain = bytes.NewBuffer(make([]byte, 0, e.Size))
 	}
@@ -431,17 +514,38 @@ func (a *Archive) checkCanonicalCompression(e Entry, plain []byte) error {
 	return nil
 }
 
+// maxPrealloc is the most ReadFile allocates on the word of the headers:
+// beyond it the buffer grows with the content actually inflated, unless
+// the entry has already been read through once (by Sum, say) and its
+// declared size proven.
+const maxPrealloc = 256 << 10
+
 // ReadFile returns the whole content of name.
 func (a *Archive) ReadFile(name string) ([]byte, error) {
 	r, err := a.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, a.Entries[a.byName[name]].Size+bytes.MinRead))
+	i := a.byName[name]
+	size := a.Entries[i].Size
+	if !a.sized[i] {
+		size = min(size, maxPrealloc)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
 	if _, err := buf.ReadFrom(r); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// Size returns the declared uncompressed size of name (0 when it is
+// missing); the limits bound it, and reading enforces it.
+func (a *Archive) Size(name string) int64 {
+	i, ok := a.byName[name]
+	if !ok {
+		return 0
+	}
+	return a.Entries[i].Size
 }
 
 // countingReader counts bytes consumed; it is an io.ByteReader so flate
@@ -468,6 +572,7 @@ func (c *countingReader) ReadByte() (byte, error) {
 type entryReader struct {
 	a        *Archive
 	e        Entry
+	index    int
 	plain    *bytes.Buffer // kept for the canonical compression check
 	body     io.Reader
 	src      *countingReader
@@ -509,6 +614,7 @@ func (r *entryReader) Read(p []byte) (int, error) {
 			r.err = r.a.checkCanonicalCompression(r.e, r.plain.Bytes())
 		}
 		if r.err == nil {
+			r.a.sized[r.index] = true
 			r.err = io.EOF
 		}
 		return n, r.err

@@ -62,24 +62,31 @@ func Write(w io.Writer, files []File) error {
 // writeRaw adds a precompressed entry with the header CreateHeader would
 // have written for it.
 func writeRaw(zw *zip.Writer, f File, compressed []byte) error {
-	h := &zip.FileHeader{
-		Name: f.Name, Method: zip.Deflate, Flags: flagDescriptor,
-		CreatorVersion: creatorUnix20, ReaderVersion: 20,
-		// CreateRaw takes the MS-DOS fields as given; Modified is only read by CreateHeader.
-		ModifiedDate: 0x21, ModifiedTime: 0, Extra: canonicalExtra, //nolint:staticcheck // see above
-
-		ExternalAttrs: regularFile644, CRC32: crc32.ChecksumIEEE(f.Data),
-		CompressedSize64: uint64(len(compressed)), UncompressedSize64: uint64(len(f.Data)),
-	}
-	if !isASCII(f.Name) && utf8.ValidString(f.Name) {
-		h.Flags |= flagUTF8
-	}
-	fw, err := zw.CreateRaw(h)
+	fw, err := zw.CreateRaw(RawHeader(f.Name, crc32.ChecksumIEEE(f.Data), int64(len(compressed)), int64(len(f.Data))))
 	if err != nil {
 		return err
 	}
 	_, err = fw.Write(compressed)
 	return err
+}
+
+// RawHeader is the canonical header of a deflated entry whose compressed
+// bytes are written as they are (zip.Writer.CreateRaw): the fixed time,
+// mode and versions every canonical entry carries.
+func RawHeader(name string, crc uint32, compressedSize, size int64) *zip.FileHeader {
+	h := &zip.FileHeader{
+		Name: name, Method: zip.Deflate, Flags: flagDescriptor,
+		CreatorVersion: creatorUnix20, ReaderVersion: 20,
+		// CreateRaw takes the MS-DOS fields as given; Modified is only read by CreateHeader.
+		ModifiedDate: 0x21, ModifiedTime: 0, Extra: canonicalExtra, //nolint:staticcheck // see above
+
+		ExternalAttrs: regularFile644, CRC32: crc,
+		CompressedSize64: uint64(max(compressedSize, 0)), UncompressedSize64: uint64(max(size, 0)),
+	}
+	if !isASCII(name) && utf8.ValidString(name) {
+		h.Flags |= flagUTF8
+	}
+	return h
 }
 
 func isASCII(s string) bool {
