@@ -39,6 +39,13 @@ type Entry struct {
 	// DeclaredSize, when not zero, is the inflated size the headers claim
 	// instead of the true one; the CRC stays that of the true content.
 	DeclaredSize int64
+	// Block is how many inflated bytes each independent block of a bomb
+	// holds (1 MiB when zero), for streams shaped like gait's own.
+	Block int64
+
+	// Deflated, when set, is written as the entry's compressed bytes as
+	// is, with Data giving the headers' size and CRC.
+	Deflated []byte
 }
 
 const block = 1 << 20
@@ -71,6 +78,10 @@ func deflate(data []byte, final bool) []byte {
 
 // bomb returns the compressed bytes and CRC of e's content.
 func bomb(e Entry) ([]byte, uint32) {
+	block := int64(block)
+	if e.Block > 0 {
+		block = e.Block
+	}
 	full, tail := e.Size/block, e.Size%block
 	if e.Stream {
 		var buf bytes.Buffer
@@ -106,6 +117,16 @@ func bomb(e Entry) ([]byte, uint32) {
 func Write(w io.Writer, entries []Entry) error {
 	zw := zip.NewWriter(w)
 	for _, e := range entries {
+		if e.Deflated != nil {
+			fw, err := zw.CreateRaw(safezip.RawHeader(e.Name, crc32.ChecksumIEEE(e.Data), int64(len(e.Deflated)), int64(len(e.Data))))
+			if err != nil {
+				return err
+			}
+			if _, err := fw.Write(e.Deflated); err != nil {
+				return err
+			}
+			continue
+		}
 		if e.Size == 0 {
 			h := &zip.FileHeader{Name: e.Name, Method: zip.Deflate, Modified: safezip.FixedTime}
 			h.SetMode(0o644)
