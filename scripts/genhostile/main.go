@@ -4,6 +4,9 @@
 // whose fixtures are those runpacks.
 //
 //	go run ./scripts/genhostile -out /tmp/hostile -size 1073741824 -ratio 260
+//
+// With -testdata it writes instead the few small hostile runpacks committed
+// under testdata/hostile for the command-line scripts.
 package main
 
 import (
@@ -21,8 +24,15 @@ func main() {
 	size := flag.Int64("size", 1<<30, "bytes each bomb inflates to")
 	ratio := flag.Int("ratio", 260, "inflated:compressed ratio of the bombs (0: as far as deflate goes)")
 	entries := flag.Int64("entries", 60000, "entries of the many-entries variant")
+	testdata := flag.String("testdata", "", "write the small committed set into this directory instead")
 	flag.Parse()
-	if err := run(*out, *size, *ratio, *entries); err != nil {
+	var err error
+	if *testdata != "" {
+		err = small(*testdata)
+	} else {
+		err = run(*out, *size, *ratio, *entries)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "genhostile:", err)
 		os.Exit(1)
 	}
@@ -74,4 +84,35 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644) //nolint:gosec // test inputs
+}
+
+// small writes the committed set: each a few KiB, each refused.
+func small(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	write := func(name string, data []byte, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name), data, 0o644) //nolint:gosec // test inputs
+	}
+	data, err := packtest.Hostile(packtest.BombDeclared, 16<<20, 0)
+	if err := write("bomb_declared.zip", data, err); err != nil {
+		return err
+	}
+	data, err = packtest.Hostile(packtest.BombUndeclared, 1<<20, 100)
+	if err := write("bomb_undeclared.zip", data, err); err != nil {
+		return err
+	}
+	data, err = packtest.Hostile(packtest.ManyEntries, 100, 0)
+	if err := write("many_entries.zip", data, err); err != nil {
+		return err
+	}
+	data, err = packtest.Hostile(packtest.LocalHeader, 0, 0)
+	if err := write("local_header.zip", data, err); err != nil {
+		return err
+	}
+	data, err = packtest.WithRunID("run_x\n## forged heading")
+	return write("runid_newline.zip", data, err)
 }
