@@ -24,8 +24,15 @@ type ChainResult struct {
 	CheckpointErrors   []string `json:"checkpoint_errors,omitempty"`
 }
 
+// maxChainSize bounds a session chain file: a checkpoint takes about
+// 450 bytes, so this holds over 30,000 of them.
+const maxChainSize = 16 << 20
+
 // ReadChain parses a session chain file (exit 6 when it is not one).
 func ReadChain(path string) (*SessionChain, error) {
+	if st, err := os.Stat(path); err == nil && st.Size() > maxChainSize {
+		return nil, exitcode.Invalidf("%s: %d bytes, over the limit of %d for a session chain; pass the <journal>_chain.json written by `gait run session checkpoint`", path, st.Size(), maxChainSize)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
