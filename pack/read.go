@@ -250,28 +250,38 @@ func parse(path string, m Manifest, files map[string][]byte) (*Runpack, error) {
 	if err := json.Unmarshal(files[FileRefs], &rp.Refs); err != nil {
 		return nil, schemaFail(fmt.Errorf("%s: %w", FileRefs, err))
 	}
-	var err error
-	if rp.Intents, err = parseLines[Intent](FileIntents, files[FileIntents]); err != nil {
-		return nil, schemaFail(err)
-	}
-	if rp.Results, err = parseLines[Result](FileResults, files[FileResults]); err != nil {
-		return nil, schemaFail(err)
-	}
-	checks := []error{
+	if err := errors.Join(
 		checkSchema(FileRun, rp.Run.SchemaID, rp.Run.SchemaVersion, SchemaRun),
 		checkSchema(FileRefs, rp.Refs.SchemaID, rp.Refs.SchemaVersion, SchemaRefs),
-	}
-	for i, in := range rp.Intents {
-		checks = append(checks, lineSchema(FileIntents, i, in.SchemaID, in.SchemaVersion, SchemaIntent))
-	}
-	for i, r := range rp.Results {
-		checks = append(checks, lineSchema(FileResults, i, r.SchemaID, r.SchemaVersion, SchemaResult))
-	}
-	if err := errors.Join(checks...); err != nil {
+	); err != nil {
 		return nil, schemaOrVerify(path, err)
+	}
+	// Lines are checked as they are decoded, so a file of lines that are
+	// not runpack records stops at the first rather than becoming millions
+	// of empty records.
+	var err error
+	rp.Intents, err = parseLines(FileIntents, files[FileIntents], func(i int, in *Intent) error {
+		return lineSchema(FileIntents, i, in.SchemaID, in.SchemaVersion, SchemaIntent)
+	})
+	if err == nil {
+		rp.Results, err = parseLines(FileResults, files[FileResults], func(i int, r *Result) error {
+			return lineSchema(FileResults, i, r.SchemaID, r.SchemaVersion, SchemaResult)
+		})
+	}
+	var se schemaLineError
+	switch {
+	case errors.As(err, &se):
+		return nil, schemaOrVerify(path, se.err)
+	case err != nil:
+		return nil, schemaFail(err)
 	}
 	return rp, nil
 }
+
+// schemaLineError is a line that decodes but is not the record expected.
+type schemaLineError struct{ err error }
+
+func (e schemaLineError) Error() string { return e.err.Error() }
 
 func lineSchema(file string, i int, id, version, want string) error {
 	if err := checkSchema(fmt.Sprintf("%s line %d", file, i+1), id, version, want); err != nil {
@@ -290,7 +300,9 @@ func schemaOrVerify(path string, err error) error {
 	return exitcode.Wrap(exitcode.VerifyFailed, fmt.Errorf("%s: %s: %w", path, first, ErrSchema))
 }
 
-func parseLines[T any](file string, data []byte) ([]T, error) {
+// parseLines decodes one T per non-blank line, calling check on each (i
+// counts records from 0) and stopping at the first problem.
+func parseLines[T any](file string, data []byte, check func(i int, v *T) error) ([]T, error) {
 	var out []T
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), len(data)+1)
@@ -303,6 +315,9 @@ func parseLines[T any](file string, data []byte) ([]T, error) {
 		var v T
 		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
 			return nil, fmt.Errorf("%s line %d: %w", file, line, err)
+		}
+		if err := check(len(out), &v); err != nil {
+			return nil, schemaLineError{err}
 		}
 		out = append(out, v)
 	}
