@@ -158,7 +158,7 @@ func readRunpack(path string, a *safezip.Archive) (*Runpack, error) {
 // holdUnhashed is the largest entry read into memory before its digest is
 // known; larger ones are hashed as they stream first and only read once
 // the digest holds.
-const holdUnhashed = 256 << 10
+const holdUnhashed = 4 << 20
 
 // readDeclared reads every declared file, checking its digest. Entries are
 // known to be exactly the declared ones (see checkEntries).

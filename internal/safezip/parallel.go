@@ -37,14 +37,8 @@ func (a *Archive) Sum(name string, newHash func() hash.Hash) ([]byte, error) {
 	if !ok {
 		return nil, entryErr(name, "missing from the archive")
 	}
-	e := a.Entries[i]
-	if e.method == zip.Deflate && e.Size >= parallelMinSize && runtime.GOMAXPROCS(0) > 1 {
-		if pieces := a.findPieces(e); len(pieces) > 1 {
-			if sum, ok := a.sumParallel(e, pieces, newHash()); ok {
-				a.sized[i] = true
-				return sum, nil
-			}
-		}
+	if h := newHash(); a.inflateParallel(i, h) {
+		return h.Sum(nil), nil
 	}
 	r, err := a.Open(name)
 	if err != nil {
@@ -111,9 +105,26 @@ func (a *Archive) findPieces(e Entry) []piece {
 	return append(pieces, piece{last, e.CompressedSize})
 }
 
-// sumParallel inflates pieces concurrently and hashes them in order. It
-// reports ok=false when the pieces do not reassemble into the entry.
-func (a *Archive) sumParallel(e Entry, pieces []piece, h hash.Hash) ([]byte, bool) {
+// inflateParallel writes entry i's content to w, inflating its pieces on
+// all cores, when the entry is large and split into pieces. It reports
+// false, having written nothing or a partial content to discard, when the
+// fast path does not apply or the pieces do not reassemble into the entry.
+func (a *Archive) inflateParallel(i int, w io.Writer) bool {
+	e := a.Entries[i]
+	if e.method != zip.Deflate || e.Size < parallelMinSize || runtime.GOMAXPROCS(0) < 2 {
+		return false
+	}
+	pieces := a.findPieces(e)
+	if len(pieces) < 2 || !a.writePieces(e, pieces, w) {
+		return false
+	}
+	a.sized[i] = true
+	return true
+}
+
+// writePieces inflates pieces concurrently and writes them to w in order.
+// It reports false when the pieces do not reassemble into the entry.
+func (a *Archive) writePieces(e Entry, pieces []piece, w io.Writer) bool {
 	workers := runtime.GOMAXPROCS(0)
 	outs := make([]chan *bytes.Buffer, len(pieces))
 	for i := range outs {
@@ -135,7 +146,7 @@ func (a *Archive) sumParallel(e Entry, pieces []piece, h hash.Hash) ([]byte, boo
 			ok = false
 		}
 		if ok {
-			_, _ = h.Write(out.Bytes())
+			_, _ = w.Write(out.Bytes())
 			_, _ = crc.Write(out.Bytes())
 			total += int64(out.Len())
 		}
@@ -144,10 +155,7 @@ func (a *Archive) sumParallel(e Entry, pieces []piece, h hash.Hash) ([]byte, boo
 		}
 		<-sem
 	}
-	if !ok || total != e.Size || crc.Sum32() != e.CRC32 {
-		return nil, false
-	}
-	return h.Sum(nil), true
+	return ok && total == e.Size && crc.Sum32() == e.CRC32
 }
 
 // inflatePiece decodes one piece; a middle piece must end exactly after a

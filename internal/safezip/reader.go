@@ -520,13 +520,21 @@ func (a *Archive) checkCanonicalCompression(e Entry, plain []byte) error {
 // declared size proven.
 const maxPrealloc = 256 << 10
 
-// ReadFile returns the whole content of name.
+// ReadFile returns the whole content of name. An entry whose size is
+// proven (Sum has read it) is read into a buffer of exactly that size, on
+// all cores when it is large; any other grows its buffer as it inflates.
 func (a *Archive) ReadFile(name string) ([]byte, error) {
+	i, ok := a.byName[name]
+	if ok && a.sized[i] {
+		buf := bytes.NewBuffer(make([]byte, 0, a.Entries[i].Size))
+		if a.inflateParallel(i, buf) {
+			return buf.Bytes(), nil
+		}
+	}
 	r, err := a.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	i := a.byName[name]
 	size := a.Entries[i].Size
 	if !a.sized[i] {
 		size = min(size, maxPrealloc)
