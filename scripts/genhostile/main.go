@@ -59,7 +59,7 @@ func run(out string, size int64, ratio int, entries int64) error {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, "runpack.zip"), data, 0o644); err != nil { //nolint:gosec // test inputs
+		if err := os.WriteFile(filepath.Join(dir, "runpack.zip"), data, 0o644); err != nil {
 			return err
 		}
 		fx := map[string]any{
@@ -83,7 +83,7 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644) //nolint:gosec // test inputs
+	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
 // small writes the committed set: each a few KiB, each refused.
@@ -95,7 +95,7 @@ func small(dir string) error {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(filepath.Join(dir, name), data, 0o644) //nolint:gosec // test inputs
+		return os.WriteFile(filepath.Join(dir, name), data, 0o644)
 	}
 	data, err := packtest.Hostile(packtest.BombDeclared, 16<<20, 0)
 	if err := write("bomb_declared.zip", data, err); err != nil {

@@ -58,7 +58,7 @@ func blockContent(n int64, ratio int) []byte {
 		r := rand.New(rand.NewPCG(1, 2)) //nolint:gosec // reproducible test data
 		random := max(n/int64(ratio)-64, 0)
 		for i := range random {
-			b[i] = byte(r.Uint32())
+			b[i] = byte(r.Uint32() & 0xff)
 		}
 	}
 	return b
@@ -168,7 +168,7 @@ func WriteFile(path string, entries []Entry) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, data, 0o644) //nolint:gosec // test inputs, world-readable like any fixture
+	return os.WriteFile(path, data, 0o644)
 }
 
 // Many returns n small entries named prefix0000, prefix0001, ...
