@@ -4,7 +4,7 @@ BIN      := bin/gait
 FUZZTIME ?= 30s
 PKGS     := ./...
 
-.PHONY: all test vet tidy gotest e2e build lint lint-workflows fmt fuzz bench clean conformance
+.PHONY: all test vet tidy gotest e2e build lint lint-workflows fmt fuzz bench clean conformance goreleaser-check release-snapshot
 
 all: build
 
@@ -29,7 +29,7 @@ e2e: build
 	GAIT_BIN=$(abspath $(BIN)) bash scripts/e2e.sh
 
 # golangci-lint (pinned in tools/lint/go.mod, see .golangci.yml).
-lint: vet tidy
+lint: vet tidy goreleaser-check
 	$(GO) tool -modfile=tools/lint/go.mod golangci-lint run ./...
 
 # actionlint (pinned in tools/go.mod) on the project's workflows and the templates.
@@ -53,8 +53,21 @@ conformance: build
 	@test -n "$(GAIT_CONFORMANCE_DIR)" || { echo "conformance: set GAIT_CONFORMANCE_DIR to the folder holding conformance/ and peers/"; exit 1; }
 	GAIT_CONFORMANCE_DIR=$(abspath $(GAIT_CONFORMANCE_DIR)) GAIT_BIN=$(abspath $(BIN)) $(GO) test -count=1 ./conformance/...
 
+GORELEASER := $(GO) tool -modfile=tools/release/go.mod goreleaser
+
+# goreleaser (pinned in tools/release/go.mod) checks .goreleaser.yaml.
+goreleaser-check:
+	$(GORELEASER) check
+
+# The release build without publishing, signing or images: every archive,
+# SBOM and checksums.txt in dist/; then the setup action installs from it.
+release-snapshot: goreleaser-check
+	$(GO) build -modfile=tools/release/go.mod -o bin/tools/cyclonedx-gomod github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod
+	PATH="$(abspath bin/tools):$$PATH" $(GORELEASER) release --snapshot --clean --skip=publish,sign,docker
+	GAIT_SETUP_DIST=$(abspath dist) $(GO) test -count=1 -run TestInstallSnapshot ./setup/
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 clean:
-	rm -rf bin gait-out
+	rm -rf bin gait-out dist
