@@ -178,9 +178,10 @@ func sortedKeys[V any](m map[string]V) []string {
 	return sorted(out)
 }
 
-// TestDockerfile checks what review asks of the image: a pinned Go builder,
-// a static trimmed binary, a final stage without a shell or RUN, a non-root
-// user and /gait as the entrypoint.
+// TestDockerfile checks what review asks of the image: a Go builder pinned
+// by digest, a static trimmed binary, a final stage without a shell or RUN,
+// no USER (GitHub runs Docker actions as root; a USER breaks access to the
+// workspace) and /gait as the entrypoint.
 func TestDockerfile(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("..", "Dockerfile"))
 	if err != nil {
@@ -191,8 +192,8 @@ func TestDockerfile(t *testing.T) {
 		t.Fatalf("want a builder and a final stage, got %d stages", len(stages))
 	}
 	build, final := stages[0], stages[1]
-	if !regexp.MustCompile(`^golang:1\.\d+ AS build`).MatchString(build) {
-		t.Errorf("builder must be a pinned golang:1.N image: %q", strings.SplitN(build, "\n", 2)[0])
+	if !regexp.MustCompile(`^(--platform=\$BUILDPLATFORM )?golang:1\.\d+@sha256:[0-9a-f]{64} AS build\n`).MatchString(build) {
+		t.Errorf("builder must be a golang:1.N image pinned by digest: %q", strings.SplitN(build, "\n", 2)[0])
 	}
 	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "./cmd/gait"} {
 		if !strings.Contains(build, want) {
@@ -209,9 +210,8 @@ func TestDockerfile(t *testing.T) {
 	if regexp.MustCompile(`(?m)^RUN `).MatchString(final) {
 		t.Error("the final stage must not RUN anything (no shell at run time)")
 	}
-	user := regexp.MustCompile(`(?m)^USER (\S+)`).FindStringSubmatch(final)
-	if user == nil || strings.HasPrefix(user[1], "root") || strings.HasPrefix(user[1], "0") {
-		t.Errorf("final stage needs a non-root USER, got %v", user)
+	if regexp.MustCompile(`(?m)^USER `).MatchString(string(data)) {
+		t.Error("no USER: GitHub runs Docker actions as root and a USER breaks GITHUB_WORKSPACE access")
 	}
 	if !strings.Contains(final, `ENTRYPOINT ["/gait"]`) {
 		t.Error(`ENTRYPOINT must be ["/gait"] (exec form, no shell)`)
