@@ -355,12 +355,17 @@ func checkFixtures(o Options, cfg *regress.Config) Check {
 	return c
 }
 
+// ReleasedVersion is the newest release of gait, the version hints tell
+// users to pin; scripts/release-check.sh keeps it equal to the version the
+// action and the setup action run.
+const ReleasedVersion = "v1.0.0"
+
 func checkVersion(o Options) Check {
 	c := Check{ID: CheckVersion, Status: Pass, Message: fmt.Sprintf("gait %s (%s %s/%s)", o.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)}
 	if o.ProductionReadiness && (o.Version == "" || strings.HasPrefix(o.Version, "0.0.0")) {
 		c.Status = Warn
 		c.Message += "; a development build: pin a released version in production"
-		c.Fix = "go install github.com/gait-dev/gait/cmd/gait@latest"
+		c.Fix = "go install github.com/gait-dev/gait/cmd/gait@" + ReleasedVersion
 	}
 	return c
 }

@@ -106,7 +106,7 @@ func TestBroken(t *testing.T) {
 			_ = os.Remove("gait-out/runpack_run_demo.zip")
 		}, CheckFixtures, Fail, true, "fixture.json", "git checkout -- fixtures/run_demo"},
 		{"development build in production", true, func(*testing.T) {}, CheckVersion, Warn, false,
-			"development build", "go install github.com/gait-dev/gait/cmd/gait@latest"},
+			"development build", "go install github.com/gait-dev/gait/cmd/gait@" + ReleasedVersion},
 	}
 	if runtime.GOOS != "windows" {
 		cases = append(cases, struct {

@@ -9,4 +9,7 @@ image=$(awk '$1 == "image:" { print $2 }' action.yml)
 [ "$image" = "docker://ghcr.io/gait-dev/gait:$tag" ] || { echo "release-check: action.yml runs $image; set it to docker://ghcr.io/gait-dev/gait:$tag"; exit 1; }
 setup=$(awk '/^  version:/ { v = 1 } v && $1 == "default:" { print $2; exit }' setup/action.yml)
 [ "$setup" = "$tag" ] || { echo "release-check: setup/action.yml installs $setup; set its version default to $tag"; exit 1; }
+released=$(sed -n 's/^const ReleasedVersion = "\(.*\)"$/\1/p' doctor/doctor.go)
+[ "$released" = "$tag" ] || { echo "release-check: doctor.ReleasedVersion is $released; set it to $tag"; exit 1; }
+grep -q "gait/cmd/gait@$tag" docs/quickstart.md README.md || { echo "release-check: README.md and docs/quickstart.md must install gait@$tag"; exit 1; }
 echo "release-check: $tag ok"

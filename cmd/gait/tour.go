@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gait-dev/gait/doctor"
 	"github.com/gait-dev/gait/pack"
 	"github.com/gait-dev/gait/regress"
 	"github.com/gait-dev/gait/report"
@@ -70,7 +71,7 @@ at the end unless --keep is given, and prints what to run next.`,
 			}
 			if runByGoRun() {
 				// `go run` leaves no gait on PATH for the next= commands.
-				fmt.Fprintf(a.out, "install=go install github.com/gait-dev/gait/cmd/gait@latest\n")
+				fmt.Fprintf(a.out, "install=go install github.com/gait-dev/gait/cmd/gait@%s\n", doctor.ReleasedVersion)
 			}
 			for _, n := range next {
 				fmt.Fprintf(a.out, "next=%s\n", n)
