@@ -186,11 +186,9 @@ func gradeCandidate(configDir string, f *FixtureResult, agent *AgentConfig, ev P
 		return out
 	}
 	ref := FixtureRef{Name: f.Name, RunID: f.RunID, Runpack: f.Runpack}
-	g := &grading{configDir: configDir, ref: ref}
-	g.fixture, g.fixtureErr = LoadFixture(filepath.Join(configDir, filepath.FromSlash(f.FixtureFile)))
-	g.rp, g.openErr = pack.Open(filepath.Join(configDir, filepath.FromSlash(f.Runpack)))
-	if why := g.unusable(); why != "" {
-		return all("fixture_unusable", why)
+	g, err := loadGrading(filepath.Join(configDir, DefaultConfig), ref, &RunOptions{Evaluator: ev})
+	if err != nil {
+		return all("fixture_unusable", err.Error())
 	}
 	match, _ := mcp.ParseMatch(agent.Match)
 	traj, _ := agent.trajectory()
