@@ -8,13 +8,13 @@ const (
 
 // GraderResult is one grader's verdict on one fixture.
 type GraderResult struct {
-	Name        string         `json:"name"`
-	Set         string         `json:"set"` // SetV1 or SetGait
-	Status      string         `json:"status"`
-	Message     string         `json:"message,omitempty"` // one line; set when failing
-	Step        int            `json:"step,omitempty"`    // 1-based first differing step
-	Diff        string         `json:"diff,omitempty"`    // unified diff, expected → actual
-	ReasonCodes []string       `json:"reason_codes"`
+	Name        string   `json:"name"`
+	Set         string   `json:"set"` // SetV1 or SetGait
+	Status      string   `json:"status"`
+	Message     string   `json:"message,omitempty"` // one line; set when failing
+	Step        int      `json:"step,omitempty"`    // 1-based first differing step
+	Diff        string   `json:"diff,omitempty"`    // unified diff, expected → actual
+	ReasonCodes []string `json:"reason_codes"`
 	// ContextConformance is the context drift class (context_conformance
 	// grader only).
 	ContextConformance string         `json:"context_conformance,omitempty"`
