@@ -182,6 +182,7 @@ func gradeCandidate(configDir string, f *FixtureResult, agent *AgentConfig, ev P
 		out := make([]GraderResult, len(names))
 		for i, n := range names {
 			out[i] = fail(n, code, msg)
+			out[i].Set = SetGait
 		}
 		return out
 	}
@@ -195,7 +196,11 @@ func gradeCandidate(configDir string, f *FixtureResult, agent *AgentConfig, ev P
 	c := runCandidate(configDir, f.Name, g.rp, agent, match)
 	cg := candidateGrading{g: g, c: c, match: match, traj: traj, ev: ev}
 	cg.pair()
-	return []GraderResult{cg.run(agent), cg.trajectory(), cg.args(), cg.unexpected(), cg.unused(), cg.verdicts()}
+	out := []GraderResult{cg.run(agent), cg.trajectory(), cg.args(), cg.unexpected(), cg.unused(), cg.verdicts()}
+	for i := range out {
+		out[i].Set = SetGait
+	}
+	return out
 }
 
 // runCandidate starts a replay server for rp and the agent against it, and

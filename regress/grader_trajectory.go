@@ -2,6 +2,7 @@ package regress
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/gait-dev/gait/internal/textdiff"
@@ -25,7 +26,7 @@ func gradeTrajectory(g *grading) GraderResult {
 	}
 	var codes, msgs, diffs []string
 	step := 0
-	check := func(what, code string, exp, act []string) {
+	check := func(what, label, code string, exp, act []string) {
 		if len(exp) == 0 {
 			return
 		}
@@ -39,13 +40,13 @@ func gradeTrajectory(g *grading) GraderResult {
 		details[key+"_actual_at_mismatch"] = at(act, i)
 		codes = append(codes, code)
 		msgs = append(msgs, fmt.Sprintf("%s differs at step %d: expected %s, got %s", what, i+1, at(exp, i), at(act, i)))
-		diffs = append(diffs, textdiff.Unified("expected "+what+" (fixture.json)", "actual "+what+" ("+g.candidatePath+")", numbered(exp), numbered(act)))
+		diffs = append(diffs, textdiff.Unified("expected"+label+" (fixture.json)", "actual"+label+" ("+path.Base(g.candidatePath)+")", numbered(exp), numbered(act)))
 		if step == 0 {
 			step = i + 1
 		}
 	}
-	check("tool sequence", "unexpected_tool_sequence", expTools, actTools)
-	check("verdict sequence", "unexpected_verdict_sequence", expVerdicts, actVerdicts)
+	check("tool sequence", "", "unexpected_tool_sequence", expTools, actTools)
+	check("verdict sequence", " verdicts", "unexpected_verdict_sequence", expVerdicts, actVerdicts)
 	if len(codes) == 0 {
 		r := pass(GraderTrajectory, "trajectory_match")
 		r.Details = details

@@ -9,7 +9,6 @@ const (
 // GraderResult is one grader's verdict on one fixture.
 type GraderResult struct {
 	Name        string   `json:"name"`
-	Set         string   `json:"set"` // SetV1 or SetGait
 	Status      string   `json:"status"`
 	Message     string   `json:"message,omitempty"` // one line; set when failing
 	Step        int      `json:"step,omitempty"`    // 1-based first differing step
@@ -19,6 +18,7 @@ type GraderResult struct {
 	// grader only).
 	ContextConformance string         `json:"context_conformance,omitempty"`
 	Details            map[string]any `json:"details,omitempty"`
+	Set                string         `json:"set"` // SetV1 or SetGait
 }
 
 // FixtureResult is the outcome of one fixture.
