@@ -7,14 +7,21 @@ import (
 	"github.com/gait-dev/gait/internal/textdiff"
 )
 
-// gradeExitCode is v1's expected_exit_code: a stub replay of the candidate
-// run exits as the fixture expects. An intent without a recorded result
+// gradeExitCode is v1's expected_exit_code: a stub replay of the fixture's
+// runpack exits as the fixture expects. An intent without a recorded result
 // replays a stub when its tool is of a stubbed kind (http, file, db,
-// queue) and is missing otherwise (exit 2).
+// queue) and is missing otherwise (exit 2); a run with two results for one
+// intent cannot be replayed (replay_error).
 func gradeExitCode(g *grading) GraderResult {
-	rep := replayStubbed(g.candidate)
+	rep := replayStubbed(g.rp)
 	want := g.fixture.ExpectedReplayExitCode
 	details := g.details()
+	if rep.Err != "" {
+		details["error"] = rep.Err
+		r := fail(GraderExitCode, "replay_error", "stub replay failed: "+rep.Err)
+		r.Details = details
+		return r
+	}
 	details["expected_exit_code"] = want
 	details["actual_exit_code"] = rep.ExitCode
 	details["missing_results"] = rep.MissingResults

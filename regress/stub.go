@@ -36,14 +36,20 @@ func StubKind(tool string) string {
 // stubReplay is a stub replay as Gait v1 grades it: every intent with a
 // recorded result replays it, intents of a stubbed kind get a stub, and
 // any other intent without a result is missing (exit code 2).
+// A run that records two results for one intent cannot be replayed: Err
+// names the intent.
 type stubReplay struct {
 	ExitCode       int
 	MissingResults []string
+	Err            string
 }
 
 func replayStubbed(rp *pack.Runpack) stubReplay {
 	has := make(map[string]bool, len(rp.Results))
 	for _, r := range rp.Results {
+		if has[r.IntentID] {
+			return stubReplay{Err: "duplicate result for intent_id: " + r.IntentID}
+		}
 		has[r.IntentID] = true
 	}
 	rep := stubReplay{MissingResults: []string{}}
