@@ -3,6 +3,7 @@ package regress
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -45,7 +46,7 @@ func gradeDiff(g *grading) GraderResult {
 // receipts and context set digest, the manifest by its capture mode.
 func changedFiles(base, cand *pack.Runpack) []string {
 	out := []string{}
-	if !slices.Equal(intentKeys(base), intentKeys(cand)) {
+	if !maps.Equal(intentKeys(base), intentKeys(cand)) {
 		out = append(out, pack.FileIntents)
 	}
 	if base.Manifest.CaptureMode != cand.Manifest.CaptureMode {
@@ -54,30 +55,30 @@ func changedFiles(base, cand *pack.Runpack) []string {
 	if !refsEqual(base.Refs, cand.Refs) {
 		out = append(out, pack.FileRefs)
 	}
-	if !slices.Equal(resultKeys(base), resultKeys(cand)) {
+	if !maps.Equal(resultKeys(base), resultKeys(cand)) {
 		out = append(out, pack.FileResults)
 	}
 	return out
 }
 
-// intentKeys lists a run's intents by id, tool and arguments, sorted.
-func intentKeys(rp *pack.Runpack) []string {
-	out := make([]string, len(rp.Intents))
-	for i, in := range rp.Intents {
-		out[i] = in.IntentID + "\x00" + in.ToolName + "\x00" + in.ArgsDigest
+// intentKeys maps a run's intent ids to their tool and arguments; a later
+// record of the same id wins, as v1 reads them.
+func intentKeys(rp *pack.Runpack) map[string]string {
+	m := make(map[string]string, len(rp.Intents))
+	for _, in := range rp.Intents {
+		m[in.IntentID] = in.ToolName + "\x00" + in.ArgsDigest
 	}
-	slices.Sort(out)
-	return out
+	return m
 }
 
-// resultKeys lists a run's results by intent id, status and result, sorted.
-func resultKeys(rp *pack.Runpack) []string {
-	out := make([]string, len(rp.Results))
-	for i, r := range rp.Results {
-		out[i] = r.IntentID + "\x00" + r.Status + "\x00" + r.ResultDigest
+// resultKeys maps a run's intent ids to their result's status and digest;
+// a later result for the same intent wins, as v1 reads them.
+func resultKeys(rp *pack.Runpack) map[string]string {
+	m := make(map[string]string, len(rp.Results))
+	for _, r := range rp.Results {
+		m[r.IntentID] = r.Status + "\x00" + r.ResultDigest
 	}
-	slices.Sort(out)
-	return out
+	return m
 }
 
 func refsEqual(a, b pack.Refs) bool {
