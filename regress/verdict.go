@@ -57,12 +57,11 @@ func statusVerdict(status string) string {
 // ResultVerdict is the verdict one recorded result stands for: its
 // result.verdict when that names a verdict, else its status.
 func ResultVerdict(r pack.Result) string {
-	var body struct {
-		Verdict json.RawMessage `json:"verdict"`
-	}
-	if len(r.Result) > 0 && json.Unmarshal(r.Result, &body) == nil && len(body.Verdict) > 0 {
+	// A map, not a struct: the key is "verdict" exactly, not "Verdict".
+	var body map[string]json.RawMessage
+	if len(r.Result) > 0 && json.Unmarshal(r.Result, &body) == nil && len(body["verdict"]) > 0 {
 		var s string
-		if json.Unmarshal(body.Verdict, &s) == nil {
+		if json.Unmarshal(body["verdict"], &s) == nil {
 			if v, ok := NormalizeVerdict(s); ok {
 				return v
 			}
