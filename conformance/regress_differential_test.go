@@ -160,11 +160,11 @@ func genObject(r *rand.Rand, depth int) map[string]any {
 // now and then hundreds.
 func genRun(r *rand.Rand, id string) map[string]any {
 	n := r.IntN(7)
-	switch r.IntN(20) {
-	case 0:
+	switch r.IntN(30) {
+	case 0, 1:
 		n = 0
-	case 1:
-		n = 100 + r.IntN(250)
+	case 2:
+		n = 100 + r.IntN(200)
 	}
 	created := fmt.Sprintf("2026-%02d-%02dT%02d:00:00Z", 1+r.IntN(12), 1+r.IntN(28), r.IntN(24))
 	var intents, results []any
