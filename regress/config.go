@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -103,7 +102,7 @@ func loadConfig(path string) (*Config, error) {
 func yamlProblem(err error) string {
 	msg := oneLine(err.Error())
 	if m := unknownYAMLKey.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("unknown key %q (line %s); remove it or fix its spelling (see docs/regress.md)", m[2], m[1])
+		return unknownKey(m[2], " (line "+m[1]+")").Error()
 	}
 	return "malformed config: " + msg + "; fix the YAML"
 }

@@ -82,7 +82,7 @@ func decodeStrict(data []byte, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return fmt.Errorf("unknown key %s; remove it or fix its spelling (see docs/formats.md)", key)
+			return unknownKey(strings.Trim(key, `"`), "")
 		}
 		return fmt.Errorf("malformed JSON: %v; fix the file", err)
 	}
@@ -157,4 +157,50 @@ func (f *Fixture) encode(w io.Writer) error {
 	}
 	_, err = w.Write(append(data, '\n'))
 	return err
+}
+
+// knownKeys are the keys of Gait's regress formats, for spelling hints.
+var knownKeys = []string{
+	"schema_id", "schema_version", "fixture_set", "fixtures", "agent", "name", "run_id", "runpack",
+	"candidate_runpack", "session_chain", "checkpoint_index", "expected_replay_exit_code",
+	"expected_tool_sequence", "expected_verdict_sequence", "diff_allow_changed_files", "context_conformance",
+	"allow_context_runtime_drift", "expected_context_set_digest", "policy", "expected_gate_verdicts",
+	"expected_result_digests", "command", "args", "env", "transport", "timeout", "match", "trajectory",
+}
+
+// unknownKey is the error for a key a regress format does not have, with
+// the known key it most likely meant.
+func unknownKey(key, where string) error {
+	hint := "remove it or fix its spelling (see docs/regress.md)"
+	best, bestDist := "", 3
+	for _, k := range knownKeys {
+		if d := editDistance(key, k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	if best != "" {
+		hint = fmt.Sprintf("did you mean %q?", best)
+	}
+	return fmt.Errorf("unknown key %q%s; %s", key, where, hint)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

@@ -48,6 +48,9 @@ type grading struct {
 	opts          *RunOptions
 	// context is whether the context_conformance grader runs.
 	context bool
+	// notice says how the fixture was found, when not from the config's
+	// folder.
+	notice string
 }
 
 // loadGrading reads and checks everything one fixture needs. Every problem
@@ -58,7 +61,14 @@ func loadGrading(configPath string, ref FixtureRef, opts *RunOptions) (*grading,
 	g := &grading{configDir: configDir, ref: ref, evaluator: opts.Evaluator, opts: opts}
 	dirRel := path.Dir(ref.Runpack)
 	dir := filepath.Join(configDir, filepath.FromSlash(dirRel))
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+	if !isDir(dir) && configDir != "." && isDir(filepath.FromSlash(dirRel)) {
+		// Gait v1 resolves fixture paths from the working directory.
+		g.notice = fmt.Sprintf("%s: fixture %q: %s is not under the config's folder; using ./%s from the working directory, as Gait v1 does (move the config next to its fixtures)",
+			configPath, ref.Name, ref.Runpack, dirRel)
+		configDir, dir = ".", filepath.FromSlash(dirRel)
+		g.configDir = configDir
+	}
+	if !isDir(dir) {
 		return nil, exitcode.Invalidf("%s: fixture %q: folder %s does not exist; restore it or remove the fixture from the config", configPath, ref.Name, dir)
 	}
 	f, err := LoadFixture(filepath.Join(dir, FixtureFile))
@@ -84,6 +94,11 @@ func loadGrading(configPath string, ref FixtureRef, opts *RunOptions) (*grading,
 		}
 	}
 	return g, nil
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }
 
 // openFixtureRunpack opens and verifies a fixture's runpack; a missing,

@@ -54,6 +54,8 @@ type Report struct {
 	Fixtures        []FixtureResult `json:"fixtures"`
 	CreatedAt       string          `json:"-"`
 	ProducerVersion string          `json:"-"`
+	// Notices are one-line remarks for stderr (how a fixture was found).
+	Notices []string `json:"-"`
 }
 
 // GraderCounts counts the graders of the run: v1's and Gait's, and how

@@ -50,9 +50,13 @@ func Run(configPath string, opts RunOptions) (*Report, error) {
 	gradings := make([]*grading, len(refs))
 	errs := make([]error, len(refs))
 	parallel(len(refs), opts.Parallel, func(i int) { gradings[i], errs[i] = loadGrading(configPath, refs[i], &opts) })
-	for _, err := range errs {
+	var notices []string
+	for i, err := range errs {
 		if err != nil {
 			return nil, err
+		}
+		if gradings[i].notice != "" {
+			notices = append(notices, gradings[i].notice)
 		}
 	}
 	context := opts.ContextConformance
@@ -73,7 +77,7 @@ func Run(configPath string, opts RunOptions) (*Report, error) {
 		}
 	})
 	rep := &Report{FixtureSet: cfg.FixtureSet, Config: configPath, Status: StatusPass, Total: len(results),
-		Fixtures: results, CreatedAt: epoch, ProducerVersion: opts.ProducerVersion}
+		Fixtures: results, CreatedAt: epoch, ProducerVersion: opts.ProducerVersion, Notices: notices}
 	if len(gradings) > 0 && gradings[0].rp.Manifest.CreatedAt != "" {
 		rep.CreatedAt = gradings[0].rp.Manifest.CreatedAt
 	}

@@ -256,3 +256,29 @@ func TestCandidateRunpackIsGraded(t *testing.T) {
 		t.Fatalf("graders %d failed %d top %s", v1, failedN, rep.TopFailureReason())
 	}
 }
+
+// A config whose fixture paths only resolve from the working directory (v1's
+// base) is graded, with a notice.
+func TestFixturesFromWorkingDirectory(t *testing.T) {
+	cfg := writeRun(t, nil)
+	dir := filepath.Dir(cfg)
+	if err := os.MkdirAll(filepath.Join(dir, "ci"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(cfg, filepath.Join(dir, "ci", DefaultConfig)); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	rep, err := Run(filepath.Join("ci", DefaultConfig), RunOptions{})
+	if err != nil || rep.ExitCode() != 0 || len(rep.Notices) != 1 || !strings.Contains(rep.Notices[0], "working directory") {
+		t.Fatalf("%v %+v", err, rep)
+	}
+}
+
+func TestUnknownKeyHint(t *testing.T) {
+	for key, want := range map[string]string{"fixture": `did you mean "fixtures"?`, "expected_tool_seqence": `did you mean "expected_tool_sequence"?`, "zzz": "remove it"} {
+		if got := unknownKey(key, "").Error(); !strings.Contains(got, want) {
+			t.Errorf("%s: %s", key, got)
+		}
+	}
+}

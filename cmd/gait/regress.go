@@ -259,6 +259,9 @@ func (a *app) runRegress(rf regressRunFlags) error {
 	if err != nil {
 		return err
 	}
+	for _, n := range rep.Notices {
+		fmt.Fprintf(a.errOut, "gait: notice: %s\n", n)
+	}
 	if err := writeRegressOutputs(rep, rf.output, rf.junit); err != nil {
 		return err
 	}
