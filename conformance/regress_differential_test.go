@@ -62,6 +62,8 @@ type diffCase struct {
 	run       map[string]any
 	candidate map[string]any // nil when the fixture has no candidate
 	second    bool           // the candidate is also added as a second fixture
+	reorder   bool           // gait.yaml lists the fixtures in reverse name order
+	output    string         // --output, when not the default
 	edits     []fixtureEdit
 	broken    string // how the fixture is broken ("" when it is not)
 	flags     []string
@@ -94,6 +96,10 @@ func newDiffCase(seed uint64) *diffCase {
 	if r.IntN(4) == 0 {
 		c.candidate = mutateRun(r, c.run)
 		c.second = r.IntN(3) == 0
+		c.reorder = c.second && r.IntN(2) == 0
+	}
+	if r.IntN(8) == 0 {
+		c.output = "out.json"
 	}
 	c.edits = genEdits(r, c.candidate != nil)
 	if r.IntN(12) == 0 {
@@ -481,6 +487,10 @@ func (c *diffCase) check(t *testing.T, refPath string) {
 				t.Fatal(err)
 			}
 			args := append([]string{"regress", "run", "--json"}, c.flags...)
+			result := "regress_result.json"
+			if c.output != "" {
+				args, result = append(args, "--output", c.output), c.output
+			}
 			code, stdout, stderr := exe(t, runner.path, dir, args...)
 			var fields map[string]any
 			if err := json.Unmarshal(stdout, &fields); err != nil {
@@ -489,7 +499,7 @@ func (c *diffCase) check(t *testing.T, refPath string) {
 			}
 			o := outcome{code: code, fields: v1RunFields(fields)}
 			if code == 0 || code == 5 {
-				o.doc = v1Graders(readJSONFile(t, filepath.Join(dir, "regress_result.json")))
+				o.doc = v1Graders(readJSONFile(t, filepath.Join(dir, result)))
 			}
 			results[[2]string{writer.name, runner.name}] = o
 		}
@@ -502,7 +512,7 @@ func (c *diffCase) check(t *testing.T, refPath string) {
 		if key == [2]string{"reference", "reference"} {
 			continue
 		}
-		what := fmt.Sprintf("fixtures by %s, run by %s (edits %s, broken %q, flags %v)", key[0], key[1], c.editNames(), c.broken, c.flags)
+		what := fmt.Sprintf("fixtures by %s, run by %s (edits %s, broken %q, flags %v, reordered %v)", key[0], key[1], c.editNames(), c.broken, c.flags, c.reorder)
 		if got.code != want.code {
 			fail("%s: exit %d, reference %d; gait fields %v", what, got.code, want.code, got.fields)
 			continue
@@ -569,6 +579,12 @@ func (c *diffCase) prepare(t *testing.T, dir, name, candidate string) {
 	case "no_fixtures":
 		cfg := readJSONFile(t, filepath.Join(dir, "gait.yaml"))
 		cfg["fixtures"] = []any{}
+		writeJSONFile(t, filepath.Join(dir, "gait.yaml"), cfg)
+	}
+	if c.reorder {
+		cfg := readJSONFile(t, filepath.Join(dir, "gait.yaml"))
+		fixtures := anyList(cfg["fixtures"])
+		slices.Reverse(fixtures)
 		writeJSONFile(t, filepath.Join(dir, "gait.yaml"), cfg)
 	}
 }
