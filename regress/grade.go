@@ -82,6 +82,13 @@ func loadGrading(configPath string, ref FixtureRef, opts *RunOptions) (*grading,
 	case f.RunID != ref.RunID:
 		return nil, exitcode.Invalidf("%s: run_id %q disagrees with %s (fixture %q has run_id %q); make them the same", fixturePath, f.RunID, configPath, ref.Name, ref.RunID)
 	}
+	if f.Policy != "" && f.ExpectedGateVerdicts == nil && len(f.ExpectedVerdictSequence) > 0 {
+		// Gait fixtures made before expected_gate_verdicts kept the gate's
+		// verdicts in expected_verdict_sequence: grade them as gate
+		// verdicts, not as what the results recorded.
+		f.ExpectedGateVerdicts, f.ExpectedVerdictSequence = f.ExpectedVerdictSequence, nil
+		g.notice = fmt.Sprintf("%s: expected_verdict_sequence holds gate verdicts under %s; graded by the policy grader (re-create the fixture with `gait regress add --policy` to pin both)", fixturePath, f.Policy)
+	}
 	g.fixture = f
 	if g.rp, err = openFixtureRunpack(configPath, ref.Name, filepath.Join(configDir, filepath.FromSlash(ref.Runpack))); err != nil {
 		return nil, err

@@ -282,3 +282,34 @@ func TestUnknownKeyHint(t *testing.T) {
 		}
 	}
 }
+
+// A Gait fixture that kept gate verdicts in expected_verdict_sequence (before
+// expected_gate_verdicts) is graded by the policy grader, not read as the
+// results' verdicts.
+func TestOlderPolicyFixture(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.zip")
+	packtest.Write(t, src, func(r *pack.RunRecord) { r.Intents[1].ToolName = "tool.delete"; r.Results[1].Status = "error" })
+	policy := filepath.Join(dir, "policy.yaml")
+	if err := os.WriteFile(policy, []byte(testPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, DefaultConfig)
+	if _, err := Init(InitOptions{From: src, Name: "incident", Policy: policy, ConfigPath: cfg, Evaluator: NewGateEvaluator()}); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "fixtures", "incident", FixtureFile)
+	f, err := LoadFixture(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ExpectedVerdictSequence, f.ExpectedGateVerdicts = f.ExpectedGateVerdicts, nil // allow, block, allow
+	data, _ := encodeIndented(f)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(cfg, RunOptions{Evaluator: NewGateEvaluator()})
+	if err != nil || rep.ExitCode() != 0 || len(rep.Notices) != 1 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+}
