@@ -17,7 +17,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // TestRegressDifferential generates run records from a seed and checks that
@@ -500,6 +503,11 @@ func (c *diffCase) check(t *testing.T, refPath string) {
 			o := outcome{code: code, fields: v1RunFields(fields)}
 			if code == 0 || code == 5 {
 				o.doc = v1Graders(readJSONFile(t, filepath.Join(dir, result)))
+				if runner.name == "gait" {
+					if err := validateResult(t, filepath.Join(dir, result)); err != nil {
+						fail("%s regress_result.json is not valid against v1's schema: %v", runner.name, err)
+					}
+				}
 			}
 			results[[2]string{writer.name, runner.name}] = o
 		}
@@ -688,6 +696,32 @@ func short(v any) string {
 		s = s[:300] + "…"
 	}
 	return s
+}
+
+var (
+	resultSchemaOnce sync.Once
+	resultSchema     *jsonschema.Schema
+	resultSchemaErr  error
+)
+
+// validateResult checks a regress_result.json against v1's schema.
+func validateResult(t *testing.T, path string) error {
+	resultSchemaOnce.Do(func() {
+		resultSchema, resultSchemaErr = jsonschema.NewCompiler().Compile(need(t, "conformance/gait-v1/schemas/regress/regress_result.schema.json"))
+	})
+	if resultSchemaErr != nil {
+		t.Fatal(resultSchemaErr)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	v, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		return err
+	}
+	return resultSchema.Validate(v)
 }
 
 func mustJSON(v any) string {
