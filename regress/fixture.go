@@ -33,11 +33,11 @@ type Fixture struct {
 	RunID                    string   `json:"run_id"`
 	Runpack                  string   `json:"runpack"`
 	CandidateRunpack         string   `json:"candidate_runpack,omitempty"`
-	SessionChain             string   `json:"session_chain,omitempty"`
-	CheckpointIndex          int      `json:"checkpoint_index,omitempty"`
 	ExpectedReplayExitCode   int      `json:"expected_replay_exit_code"`
 	ExpectedToolSequence     []string `json:"expected_tool_sequence,omitempty"`
 	ExpectedVerdictSequence  []string `json:"expected_verdict_sequence,omitempty"`
+	SessionChain             string   `json:"session_chain,omitempty"`
+	CheckpointIndex          int      `json:"checkpoint_index,omitempty"`
 	DiffAllowChangedFiles    []string `json:"diff_allow_changed_files,omitempty"`
 	ContextConformance       string   `json:"context_conformance,omitempty"`
 	AllowContextRuntimeDrift bool     `json:"allow_context_runtime_drift,omitempty"`
