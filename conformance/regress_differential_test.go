@@ -768,3 +768,37 @@ func tamper(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// TestRegressInitFromChainMatchesReference: a fixture made from a session
+// chain checkpoint carries v1's fields (session_chain, checkpoint_index)
+// as the reference writes them.
+func TestRegressInitFromChainMatchesReference(t *testing.T) {
+	sessions := need(t, "conformance/gait-v1/artifacts/sessions")
+	for _, checkpoint := range []string{"latest", "1"} {
+		fixtures := map[string]map[string]any{}
+		for _, b := range []binary{{"reference", referenceBin(t)}, {"gait", gaitBin}} {
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(sessions)); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := exe(t, b.path, dir, "regress", "init", "--from", "./demo.journal_chain.json", "--checkpoint", checkpoint, "--json")
+			if code != 0 {
+				t.Fatalf("%s regress init --checkpoint %s: exit %d: %s%s", b.name, checkpoint, code, stdout, stderr)
+			}
+			var res struct {
+				FixtureDir string `json:"fixture_dir"`
+			}
+			if err := json.Unmarshal(stdout, &res); err != nil {
+				t.Fatal(err)
+			}
+			f := readJSONFile(t, filepath.Join(dir, res.FixtureDir, "fixture.json"))
+			for _, k := range gaitOnlyFixtureKeys {
+				delete(f, k)
+			}
+			fixtures[b.name] = f
+		}
+		if !reflect.DeepEqual(fixtures["reference"], fixtures["gait"]) {
+			t.Errorf("checkpoint %s: fixture.json differs:\nreference %v\ngait      %v", checkpoint, fixtures["reference"], fixtures["gait"])
+		}
+	}
+}
