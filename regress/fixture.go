@@ -84,7 +84,7 @@ func decodeStrict(data []byte, v any) error {
 		if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 			return unknownKey(strings.Trim(key, `"`), "")
 		}
-		return fmt.Errorf("malformed JSON: %v; fix the file", err)
+		return fmt.Errorf("malformed JSON: %w; fix the file", err)
 	}
 	if dec.More() {
 		return errors.New("malformed JSON: more than one value; fix the file")

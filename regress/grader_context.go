@@ -60,7 +60,7 @@ func gradeContext(g *grading) GraderResult {
 	case want != "" && want != got:
 		class = ContextDriftSemantic
 		r = fail(GraderContext, "context_set_digest_mismatch", fmt.Sprintf("context set digest %q, expected %q", got, want))
-	case runtimeOnly && !(g.opts.AllowContextRuntimeDrift || f.AllowContextRuntimeDrift):
+	case runtimeOnly && !g.opts.AllowContextRuntimeDrift && !f.AllowContextRuntimeDrift:
 		r = fail(GraderContext, "context_runtime_drift_blocked", "context receipts were retrieved at other times; pass --allow-context-runtime-drift if that is expected")
 	case changed && !runtimeOnly:
 		r = fail(GraderContext, "context_semantic_drift", fmt.Sprintf("%s refs.json differs from the fixture's runpack", g.candidatePath))
