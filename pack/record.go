@@ -42,10 +42,11 @@ type RecordOptions struct {
 	ContextEvidenceMode string
 }
 
-var runIDPattern = regexp.MustCompile(`^run_[A-Za-z0-9_-]+$`)
+var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
 
-// ValidRunID reports whether id is a valid run id (run_ followed by letters,
-// digits, '_' or '-').
+// ValidRunID reports whether id is a valid run id: up to 128 letters,
+// digits, '_' or '-', starting with a letter or digit. Gait v1 accepts the
+// same ids (run_demo, Run_Upper); Gait names its own runs run_<name>.
 func ValidRunID(id string) bool { return runIDPattern.MatchString(id) }
 
 // ParseRunRecord decodes a run record. name is used in error messages.
@@ -78,7 +79,7 @@ func Build(rec *RunRecord, opts RecordOptions) (*Runpack, error) {
 		runID = opts.RunID
 	}
 	if !ValidRunID(runID) {
-		return nil, exitcode.Invalidf("run id %q is invalid; use run_ followed by letters, digits, '_' or '-' (pass --run-id)", runID)
+		return nil, exitcode.Invalidf("run id %q is invalid; use letters, digits, '_' or '-', as in run_refund_42 (pass --run-id)", runID)
 	}
 	mode := rec.CaptureMode
 	if opts.CaptureMode != "" {
@@ -143,9 +144,6 @@ func Build(rec *RunRecord, opts RecordOptions) (*Runpack, error) {
 		r := &rp.Results[i]
 		if r.IntentID == "" {
 			return nil, exitcode.Invalidf("results[%d]: intent_id is required", i)
-		}
-		if r.Status != "ok" && r.Status != "error" {
-			return nil, exitcode.Invalidf("results[%d] (%s): status %q is not ok or error", i, r.IntentID, r.Status)
 		}
 		h := header{&r.CreatedAt, &r.ProducerVersion, &r.RunID, &r.SchemaID, &r.SchemaVersion}
 		if err = h.fill(fill, SchemaResult); err != nil {
@@ -235,6 +233,11 @@ func canonicalPayload(raw json.RawMessage, recorded string) (json.RawMessage, st
 		recorded = digest.Bytes(c)
 	} else if !digest.Valid(recorded) {
 		return nil, "", fmt.Errorf("digest %q is not hex sha256", recorded)
+	}
+	if string(c) == "{}" {
+		// An empty object is kept as its digest only, as Gait v1 writes it,
+		// so the same record gives the same manifest under either.
+		return nil, recorded, nil
 	}
 	return c, recorded, nil
 }

@@ -182,22 +182,25 @@ func gradeCandidate(configDir string, f *FixtureResult, agent *AgentConfig, ev P
 		out := make([]GraderResult, len(names))
 		for i, n := range names {
 			out[i] = fail(n, code, msg)
+			out[i].Set = SetGait
 		}
 		return out
 	}
 	ref := FixtureRef{Name: f.Name, RunID: f.RunID, Runpack: f.Runpack}
-	g := &grading{configDir: configDir, ref: ref}
-	g.fixture, g.fixtureErr = LoadFixture(filepath.Join(configDir, filepath.FromSlash(f.FixtureFile)))
-	g.rp, g.openErr = pack.Open(filepath.Join(configDir, filepath.FromSlash(f.Runpack)))
-	if why := g.unusable(); why != "" {
-		return all("fixture_unusable", why)
+	g, err := loadGrading(filepath.Join(configDir, DefaultConfig), ref, &RunOptions{Evaluator: ev})
+	if err != nil {
+		return all("fixture_unusable", err.Error())
 	}
 	match, _ := mcp.ParseMatch(agent.Match)
 	traj, _ := agent.trajectory()
 	c := runCandidate(configDir, f.Name, g.rp, agent, match)
 	cg := candidateGrading{g: g, c: c, match: match, traj: traj, ev: ev}
 	cg.pair()
-	return []GraderResult{cg.run(agent), cg.trajectory(), cg.args(), cg.unexpected(), cg.unused(), cg.verdicts()}
+	out := []GraderResult{cg.run(agent), cg.trajectory(), cg.args(), cg.unexpected(), cg.unused(), cg.verdicts()}
+	for i := range out {
+		out[i].Set = SetGait
+	}
+	return out
 }
 
 // runCandidate starts a replay server for rp and the agent against it, and

@@ -341,3 +341,26 @@ func (cg *candidateGrading) verdicts() GraderResult {
 	r.Details = details
 	return r
 }
+
+// compare grades an expected against an actual sequence, one line per step.
+func compare(name, code string, expected, actual []string, what string) GraderResult {
+	i := textdiff.FirstDifference(expected, actual)
+	details := map[string]any{"expected": nonNil(expected), "actual": nonNil(actual)}
+	if i < 0 {
+		r := pass(name, code+"_match")
+		r.Details = details
+		return r
+	}
+	exp, act := "(nothing)", "(nothing)"
+	if i < len(expected) {
+		exp = expected[i]
+	}
+	if i < len(actual) {
+		act = actual[i]
+	}
+	r := fail(name, code+"_mismatch", fmt.Sprintf("%s differs at step %d: expected %s, got %s", what, i+1, exp, act))
+	r.Step = i + 1
+	r.Diff = textdiff.Unified("expected (fixture.json)", "actual (runpack.zip)", numbered(expected), numbered(actual))
+	r.Details = details
+	return r
+}

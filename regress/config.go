@@ -8,9 +8,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -52,8 +54,23 @@ type FixtureRef struct {
 var fixtureNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 // LoadConfig reads and checks a config. Every problem is bad input (exit 6)
-// naming the file and what to fix.
+// naming the file and what to fix: an unknown key (a typo such as
+// `fixture:` would otherwise test nothing), no fixtures, an unknown major
+// version.
 func LoadConfig(path string) (*Config, error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Fixtures) == 0 {
+		return nil, exitcode.Invalidf("%s: no fixtures; add one with `gait regress add --from <run_id|runpack.zip>`", path)
+	}
+	return cfg, nil
+}
+
+// loadConfig is LoadConfig without the fixture count check, for init to
+// extend a config that has none yet.
+func loadConfig(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -62,23 +79,41 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, exitcode.Invalidf("%s: %v", path, err)
 	}
 	var cfg Config
-	// gait writes the config as JSON (which is YAML); read that fast and
-	// fall back to a YAML parser for hand-written files.
-	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' && json.Unmarshal(data, &cfg) == nil {
-		return &cfg, cfg.check(path)
+	// gait writes the config as JSON (which is YAML); read that with the
+	// JSON decoder and anything else with a YAML parser.
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed) {
+		if err := decodeStrict(trimmed, &cfg); err != nil {
+			return nil, exitcode.Invalidf("%s: %v", path, err)
+		}
+	} else {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return nil, exitcode.Invalidf("%s: %s", path, yamlProblem(err))
+		}
 	}
-	cfg = Config{}
-	if err := yaml.Unmarshal(data, &cfg); err != nil {
-		return nil, exitcode.Invalidf("%s: malformed config: %s; fix the YAML", path, oneLine(err.Error()))
+	if cfg.FixtureSet == "" {
+		cfg.FixtureSet = "default"
 	}
 	return &cfg, cfg.check(path)
 }
 
+// yamlProblem words a YAML decoding error, naming an unknown key.
+func yamlProblem(err error) string {
+	msg := oneLine(err.Error())
+	if m := unknownYAMLKey.FindStringSubmatch(msg); m != nil {
+		return unknownKey(m[2], " (line "+m[1]+")").Error()
+	}
+	return "malformed config: " + msg + "; fix the YAML"
+}
+
+var unknownYAMLKey = regexp.MustCompile(`line (\d+): field (\S+) not found`)
+
 func (c *Config) check(path string) error {
-	if c.SchemaID != SchemaConfig {
+	if c.SchemaID != "" && c.SchemaID != SchemaConfig {
 		return exitcode.Invalidf("%s: schema_id %q, want %q", path, c.SchemaID, SchemaConfig)
 	}
-	if major, _, _ := strings.Cut(c.SchemaVersion, "."); major != "1" {
+	if major, _, _ := strings.Cut(c.SchemaVersion, "."); c.SchemaVersion != "" && major != "1" {
 		return exitcode.Invalidf("%s: schema_version %q has an unknown major version (this gait reads 1.x)", path, c.SchemaVersion)
 	}
 	seen := map[string]bool{}
@@ -109,8 +144,9 @@ func localPath(p string) bool {
 }
 
 // Save writes the config atomically as indented JSON (valid YAML, and the
-// layout Gait v1 writes).
+// layout Gait v1 writes), fixtures sorted by name as v1 keeps them.
 func (c *Config) Save(path string) error {
+	slices.SortStableFunc(c.Fixtures, func(a, b FixtureRef) int { return strings.Compare(a.Name, b.Name) })
 	data, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err
@@ -119,8 +155,3 @@ func (c *Config) Save(path string) error {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// fixtureDir is where a fixture's folder sits for a config.
-func fixtureDir(configPath, runpackRel string) string {
-	return filepath.Join(filepath.Dir(configPath), filepath.Dir(filepath.FromSlash(runpackRel)))
-}

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/gait-dev/gait/internal/textdiff"
+	"github.com/gait-dev/gait/internal/exitcode"
 	"github.com/gait-dev/gait/pack"
 )
 
@@ -30,17 +32,97 @@ type PolicyEvaluator interface {
 	Evaluate(policyPath string, calls []ToolCall) ([]Verdict, error)
 }
 
-// grading is the state shared by one fixture's graders.
+// grading is one fixture loaded for its graders: the expectations, the
+// fixture's runpack, and the candidate run graded against them (the
+// fixture's candidate_runpack, or its own runpack).
 type grading struct {
-	configDir   string
-	ref         FixtureRef
-	fixture     *Fixture
-	fixtureErr  error
-	runpackPath string
-	rp          *pack.Runpack
-	openErr     error
-	replay      pack.ReplayResult
-	evaluator   PolicyEvaluator
+	configDir string
+	ref       FixtureRef
+	fixture   *Fixture
+	rp        *pack.Runpack
+	// candidate is the run whose behaviour is graded; candidatePath is
+	// its path relative to the config's directory, slash-separated.
+	candidate     *pack.Runpack
+	candidatePath string
+	evaluator     PolicyEvaluator
+	opts          *RunOptions
+	// context is whether the context_conformance grader runs.
+	context bool
+	// notice says how the fixture was found, when not from the config's
+	// folder.
+	notice string
+}
+
+// loadGrading reads and checks everything one fixture needs. Every problem
+// is invalid input: a fixture that cannot be read says nothing about
+// behaviour, so it is never reported as a regression.
+func loadGrading(configPath string, ref FixtureRef, opts *RunOptions) (*grading, error) {
+	configDir := filepath.Dir(configPath)
+	g := &grading{configDir: configDir, ref: ref, evaluator: opts.Evaluator, opts: opts}
+	dirRel := path.Dir(ref.Runpack)
+	dir := filepath.Join(configDir, filepath.FromSlash(dirRel))
+	if !isDir(dir) && configDir != "." && isDir(filepath.FromSlash(dirRel)) {
+		// Gait v1 resolves fixture paths from the working directory.
+		g.notice = fmt.Sprintf("%s: fixture %q: %s is not under the config's folder; using ./%s from the working directory, as Gait v1 does (move the config next to its fixtures)",
+			configPath, ref.Name, ref.Runpack, dirRel)
+		configDir, dir = ".", filepath.FromSlash(dirRel)
+		g.configDir = configDir
+	}
+	if !isDir(dir) {
+		return nil, exitcode.Invalidf("%s: fixture %q: folder %s does not exist; restore it or remove the fixture from the config", configPath, ref.Name, dir)
+	}
+	f, err := LoadFixture(filepath.Join(dir, FixtureFile))
+	if err != nil {
+		return nil, err
+	}
+	fixturePath := filepath.Join(dir, FixtureFile)
+	switch {
+	case f.Name != ref.Name:
+		return nil, exitcode.Invalidf("%s: name %q disagrees with %s (fixture %q); make them the same", fixturePath, f.Name, configPath, ref.Name)
+	case f.RunID != ref.RunID:
+		return nil, exitcode.Invalidf("%s: run_id %q disagrees with %s (fixture %q has run_id %q); make them the same", fixturePath, f.RunID, configPath, ref.Name, ref.RunID)
+	}
+	if f.Policy != "" && f.ExpectedGateVerdicts == nil && len(f.ExpectedVerdictSequence) > 0 {
+		// Gait fixtures made before expected_gate_verdicts kept the gate's
+		// verdicts in expected_verdict_sequence: grade them as gate
+		// verdicts, not as what the results recorded.
+		f.ExpectedGateVerdicts, f.ExpectedVerdictSequence = f.ExpectedVerdictSequence, nil
+		g.notice = fmt.Sprintf("%s: expected_verdict_sequence holds gate verdicts under %s; graded by the policy grader (re-create the fixture with `gait regress add --policy` to pin both)", fixturePath, f.Policy)
+	}
+	g.fixture = f
+	if g.rp, err = openFixtureRunpack(configPath, ref.Name, filepath.Join(configDir, filepath.FromSlash(ref.Runpack))); err != nil {
+		return nil, err
+	}
+	g.candidate, g.candidatePath = g.rp, ref.Runpack
+	if f.CandidateRunpack != "" {
+		g.candidatePath = path.Join(dirRel, f.CandidateRunpack)
+		if g.candidate, err = openFixtureRunpack(configPath, ref.Name, filepath.Join(dir, filepath.FromSlash(f.CandidateRunpack))); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+// openFixtureRunpack opens and verifies a fixture's runpack; a missing,
+// unreadable or tampered runpack is invalid input.
+func openFixtureRunpack(configPath, name, p string) (*pack.Runpack, error) {
+	if _, err := os.Stat(p); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, exitcode.Invalidf("%s: fixture %q: runpack %s is missing; restore it or re-create the fixture with `gait regress add`", configPath, name, p)
+		}
+		return nil, exitcode.Invalidf("%s: fixture %q: %v", configPath, name, err)
+	}
+	rp, err := pack.Open(p)
+	if err != nil {
+		msg := strings.TrimPrefix(oneLine(err.Error()), p+": ")
+		return nil, exitcode.Invalidf("%s: fixture %q: runpack %s is unusable: %s; restore it or re-create the fixture with `gait regress add`", configPath, name, p, msg)
+	}
+	return rp, nil
 }
 
 func pass(name string, codes ...string) GraderResult {
@@ -54,102 +136,49 @@ func fail(name, code, msg string) GraderResult {
 	return GraderResult{Name: name, Status: StatusFail, Message: oneLine(msg), ReasonCodes: []string{code}}
 }
 
-// gradeFixture runs every grader on one fixture. It never returns an error:
-// whatever is wrong with a fixture fails that fixture only.
-func gradeFixture(configDir string, ref FixtureRef, ev PolicyEvaluator) (FixtureResult, string) {
-	dir := filepath.Dir(filepath.FromSlash(ref.Runpack))
-	g := &grading{configDir: configDir, ref: ref, evaluator: ev, runpackPath: filepath.Join(configDir, filepath.FromSlash(ref.Runpack))}
-	res := FixtureResult{
-		Name: ref.Name, RunID: ref.RunID, Status: StatusPass,
-		FixtureFile: filepath.ToSlash(filepath.Join(dir, FixtureFile)), Runpack: ref.Runpack,
-	}
-	g.fixture, g.fixtureErr = LoadFixture(filepath.Join(configDir, dir, FixtureFile))
+// details starts a v1 grader's details with the fixture and run id.
+func (g *grading) details() map[string]any {
+	return map[string]any{"fixture": g.ref.Name, "run_id": g.ref.RunID}
+}
 
-	g.rp, g.openErr = pack.Open(g.runpackPath)
-	if g.rp != nil {
-		g.replay = pack.Replay(g.rp)
+// grade runs every grader of the set on the fixture, in order.
+func (g *grading) grade() FixtureResult {
+	dir := path.Dir(g.ref.Runpack)
+	res := FixtureResult{
+		Name: g.ref.Name, RunID: g.ref.RunID, Status: StatusPass,
+		FixtureFile: path.Join(dir, FixtureFile), Runpack: g.ref.Runpack,
+		TicketFooter: pack.TicketFooterAt(g.rp.Manifest.RunID, g.rp.Manifest.ManifestDigest, g.ref.Runpack),
 	}
-	res.Graders = []GraderResult{g.schema(), g.integrity(), g.trajectory(), g.results(), g.exitCode(), g.verdicts()}
-	for _, gr := range res.Graders {
-		if gr.Status != StatusPass {
+	for _, gr := range Graders {
+		if gr.Name == GraderContext && !g.context {
+			continue
+		}
+		r := gr.grade(g)
+		r.Name, r.Set = gr.Name, gr.Set
+		if r.Status != StatusPass {
 			res.Status = StatusFail
 		}
+		res.Graders = append(res.Graders, r)
 	}
-	createdAt := ""
-	if g.rp != nil {
-		res.RunID = g.rp.Manifest.RunID
-		res.TicketFooter = pack.TicketFooterAt(g.rp.Manifest.RunID, g.rp.Manifest.ManifestDigest, ref.Runpack)
-		createdAt = g.rp.Manifest.CreatedAt
-	}
-	return res, createdAt
+	return res
 }
 
-// unusable explains why a grader cannot look at the run, or "".
-func (g *grading) unusable() string {
-	switch {
-	case g.fixtureErr != nil:
-		return "fixture.json unusable: " + g.fixtureErr.Error()
-	case g.openErr != nil:
-		return "runpack unreadable: " + g.openErr.Error()
+// mismatch is the first index where two sequences differ, or -1.
+func mismatch(expected, actual []string) int {
+	for i := range max(len(expected), len(actual)) {
+		if i >= len(expected) || i >= len(actual) || expected[i] != actual[i] {
+			return i
+		}
 	}
-	return ""
+	return -1
 }
 
-func (g *grading) schema() GraderResult {
-	if g.fixtureErr != nil {
-		return fail(GraderSchema, "fixture_invalid", g.fixtureErr.Error())
-	}
-	if errors.Is(g.openErr, pack.ErrIntegrity) {
-		return fail(GraderSchema, "runpack_unreadable", "not checked: "+g.trimPath(g.openErr))
-	}
-	if g.openErr != nil {
-		return fail(GraderSchema, "runpack_invalid", g.trimPath(g.openErr))
-	}
-	r := pass(GraderSchema, "schema_valid")
-	r.Details = map[string]any{"intent_records": len(g.rp.Intents), "result_records": len(g.rp.Results), "reference_receipts": len(g.rp.Refs.Receipts)}
-	return r
-}
-
-// integrity reports whether the runpack's structure and digests hold; it
-// reads the runpack once, with the other graders.
-func (g *grading) integrity() GraderResult {
-	if g.openErr != nil && !errors.Is(g.openErr, pack.ErrSchema) {
-		return fail(GraderIntegrity, "integrity_failed", g.trimPath(g.openErr))
-	}
-	r := pass(GraderIntegrity, "digests_match")
-	if g.rp != nil {
-		r.Details = map[string]any{"manifest_digest": g.rp.Manifest.ManifestDigest, "files_checked": len(g.rp.Manifest.Files)}
-	}
-	return r
-}
-
-func (g *grading) trimPath(err error) string {
-	return strings.TrimPrefix(err.Error(), g.runpackPath+": ")
-}
-
-// compare grades an expected against an actual sequence, one line per step.
-func compare(name, code string, expected, actual []string, what string) GraderResult {
-	i := textdiff.FirstDifference(expected, actual)
-	details := map[string]any{"expected": nonNil(expected), "actual": nonNil(actual)}
-	if i < 0 {
-		r := pass(name, code+"_match")
-		r.Details = details
-		return r
-	}
-	step := i + 1
-	exp, act := at(expected, i), at(actual, i)
-	r := fail(name, code+"_mismatch", fmt.Sprintf("%s differs at step %d: expected %s, got %s", what, step, exp, act))
-	r.Step = step
-	r.Diff = textdiff.Unified("expected (fixture.json)", "actual (runpack.zip)", numbered(expected), numbered(actual))
-	r.Details = details
-	return r
-}
-
+// at is s[i], or "<missing>" past its end, as v1 reports a mismatch.
 func at(s []string, i int) string {
 	if i < len(s) {
 		return s[i]
 	}
-	return "(nothing)"
+	return "<missing>"
 }
 
 func nonNil(s []string) []string {
@@ -167,136 +196,9 @@ func numbered(s []string) []string {
 	return out
 }
 
-func (g *grading) trajectory() GraderResult {
-	if why := g.unusable(); why != "" {
-		return fail(GraderTrajectory, "fixture_unusable", why)
-	}
-	return compare(GraderTrajectory, "trajectory", g.fixture.ExpectedToolSequence, g.rp.ToolSequence(), "tool sequence")
-}
-
-// replayDigests lists the result each step replays, with its digest.
-func replayDigests(rep pack.ReplayResult) []string {
-	out := make([]string, len(rep.Steps))
-	for i, s := range rep.Steps {
-		if s.Execution == "missing" {
-			out[i] = "(no result)"
-		} else {
-			out[i] = s.Status + " sha256:" + s.ResultDigest
-		}
-	}
-	return out
-}
-
-func (g *grading) results() GraderResult {
-	if why := g.unusable(); why != "" {
-		return fail(GraderResults, "fixture_unusable", why)
-	}
-	actual := replayDigests(g.replay)
-	if g.fixture.ExpectedResultDigests == nil {
-		r := pass(GraderResults, "no_expectation")
-		r.Details = map[string]any{"actual": actual}
-		return r
-	}
-	return compare(GraderResults, "results", g.fixture.ExpectedResultDigests, actual, "replayed result")
-}
-
-func (g *grading) exitCode() GraderResult {
-	if why := g.unusable(); why != "" {
-		return fail(GraderExitCode, "fixture_unusable", why)
-	}
-	rep := g.replay
-	details := map[string]any{"expected_exit_code": g.fixture.ExpectedReplayExitCode, "actual_exit_code": rep.ExitCode, "missing_results": rep.MissingResults}
-	if rep.ExitCode != g.fixture.ExpectedReplayExitCode {
-		r := fail(GraderExitCode, "exit_code_mismatch", fmt.Sprintf("stub replay exited %d, expected %d (missing results: %s)", rep.ExitCode, g.fixture.ExpectedReplayExitCode, strings.Join(rep.MissingResults, ",")))
-		r.Diff = textdiff.Unified("expected (fixture.json)", "actual (replay)", []string{fmt.Sprintf("exit_code: %d", g.fixture.ExpectedReplayExitCode)}, []string{fmt.Sprintf("exit_code: %d", rep.ExitCode)})
-		r.Details = details
-		return r
-	}
-	r := pass(GraderExitCode, "exit_code_match")
-	r.Details = details
-	return r
-}
-
-// verdicts re-evaluates each recorded call under the fixture's policy; with
-// no policy, it checks the verdicts recorded in the run's results.
-func (g *grading) verdicts() GraderResult {
-	if why := g.unusable(); why != "" {
-		return fail(GraderVerdicts, "fixture_unusable", why)
-	}
-	actual, matched, err := g.actualVerdicts()
-	if err != nil {
-		return fail(GraderVerdicts, "policy_unusable", err.Error())
-	}
-	r := compare(GraderVerdicts, "verdicts", g.fixture.ExpectedVerdictSequence, actual, "gate verdict")
-	if g.fixture.Policy != "" {
-		r.Details["policy"] = g.fixture.Policy
-		r.Details["matched_rules"] = matched
-	}
-	if r.Status == StatusFail && r.Step > 0 && r.Step <= len(matched) {
-		r.Message += fmt.Sprintf(" (tool %s, rule %q)", at(g.rp.ToolSequence(), r.Step-1), matched[r.Step-1])
-	}
-	return r
-}
-
-func (g *grading) actualVerdicts() (verdicts, matched []string, err error) {
-	n := len(g.rp.Intents)
-	if g.fixture.Policy == "" {
-		return recordedVerdicts(g.rp), slices.Repeat([]string{""}, n), nil
-	}
-	policyPath, err := g.policyPath()
-	if err != nil {
-		return nil, nil, err
-	}
-	if g.evaluator == nil {
-		return nil, nil, fmt.Errorf("fixture names policy %s but no policy evaluator is configured", g.fixture.Policy)
-	}
-	calls := make([]ToolCall, n)
-	for i, in := range g.rp.Intents {
-		calls[i] = ToolCall{ToolName: in.ToolName, Args: in.Args}
-	}
-	out, err := g.evaluator.Evaluate(policyPath, calls)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, v := range out {
-		verdicts = append(verdicts, v.Verdict)
-		matched = append(matched, v.MatchedRule)
-	}
-	return verdicts, matched, nil
-}
-
-// policyPath resolves the fixture's policy, relative to its folder, and
-// refuses one outside the config's directory.
-func (g *grading) policyPath() (string, error) {
-	dir := filepath.Dir(filepath.Join(g.configDir, filepath.FromSlash(g.ref.Runpack)))
-	p := filepath.Join(dir, filepath.FromSlash(g.fixture.Policy))
-	rel, err := filepath.Rel(g.configDir, p)
-	if err != nil || !filepath.IsLocal(rel) {
-		return "", fmt.Errorf("policy %s is outside the repository", g.fixture.Policy)
-	}
-	return p, nil
-}
-
-// recordedVerdicts reads the gate verdict a run recorded for each intent:
-// the "verdict" field of its result when it holds one, allow otherwise
-// (a call that ran was allowed).
-func recordedVerdicts(rp *pack.Runpack) []string {
-	results := make(map[string]json.RawMessage, len(rp.Results))
-	for _, r := range rp.Results {
-		results[r.IntentID] = r.Result
-	}
-	out := make([]string, len(rp.Intents))
-	for i, in := range rp.Intents {
-		out[i] = "allow"
-		var v struct {
-			Verdict string `json:"verdict"`
-		}
-		if raw := results[in.IntentID]; len(raw) > 0 && json.Unmarshal(raw, &v) == nil {
-			switch v.Verdict {
-			case "block", "dry_run", "require_approval":
-				out[i] = v.Verdict
-			}
-		}
-	}
+// sortedCopy is a sorted, never-nil copy of s.
+func sortedCopy(s []string) []string {
+	out := append([]string{}, s...)
+	slices.Sort(out)
 	return out
 }

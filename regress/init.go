@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gait-dev/gait/internal/atomicfile"
@@ -18,7 +19,7 @@ import (
 // InitOptions describe a fixture to create from a source run.
 type InitOptions struct {
 	From       string // run id, runpack path, or anything ResolveSource understands
-	Name       string // fixture name; the run id when empty
+	Name       string // fixture name; the run id in lower case when empty
 	Policy     string // optional policy file whose verdicts the fixture pins
 	ConfigPath string // gait.yaml
 	OutDir     string // where run ids resolve (gait-out)
@@ -28,32 +29,43 @@ type InitOptions struct {
 	Checkpoint string
 }
 
-// InitResult says what init did.
+// InitResult says what init did. The fields v1 prints (ok, fixture_name,
+// fixture_dir, run_id, runpack_path, config_path, next_commands, source)
+// keep v1's meaning; changed and replaced are Gait's.
 type InitResult struct {
-	OK          bool   `json:"ok"`
-	FixtureName string `json:"fixture_name"`
-	FixtureDir  string `json:"fixture_dir"`
-	RunID       string `json:"run_id"`
-	RunpackPath string `json:"runpack_path"`
-	ConfigPath  string `json:"config_path"`
-	Changed     bool   `json:"changed"`
+	OK           bool     `json:"ok"`
+	FixtureName  string   `json:"fixture_name"`
+	FixtureDir   string   `json:"fixture_dir"`
+	RunID        string   `json:"run_id"`
+	RunpackPath  string   `json:"runpack_path"`
+	ConfigPath   string   `json:"config_path"`
+	Source       string   `json:"source"`
+	Changed      bool     `json:"changed"`
+	Replaced     bool     `json:"replaced"` // an existing fixture of that name now holds the new run
+	NextCommands []string `json:"next_commands"`
 }
 
+// FixtureName is the fixture name Gait v1 gives a run id: the id in lower
+// case.
+func FixtureName(runID string) string { return strings.ToLower(runID) }
+
 // Init verifies the source runpack, copies it into fixtures/<name>/, writes
-// fixture.json with the behaviour observed now, and adds the fixture to the
-// config (creating it). Adding the same runpack again changes nothing.
+// fixture.json with the behaviour observed now, and lists the fixture in
+// the config (creating it), as Gait v1 does. A fixture of the same name is
+// replaced by the new run (v1's refresh workflow); adding the same runpack
+// again changes nothing.
 func Init(opts InitOptions) (InitResult, error) {
-	data, srcName, err := readSource(opts)
+	src, err := readSource(opts)
 	if err != nil {
 		return InitResult{}, err
 	}
-	rp, err := pack.OpenBytes(srcName, data)
+	rp, err := pack.OpenBytes(src.name, src.data)
 	if err != nil {
 		return InitResult{}, err
 	}
 	name := opts.Name
 	if name == "" {
-		name = rp.Manifest.RunID
+		name = FixtureName(rp.Manifest.RunID)
 	}
 	if !fixtureNamePattern.MatchString(name) {
 		return InitResult{}, exitcode.Invalidf("fixture name %q is not a plain name; pass --name with letters, digits, '_', '-' or '.'", name)
@@ -61,7 +73,7 @@ func Init(opts InitOptions) (InitResult, error) {
 	configDir := filepath.Dir(opts.ConfigPath)
 	cfg := &Config{SchemaID: SchemaConfig, SchemaVersion: SchemaVersion, FixtureSet: "default", Fixtures: []FixtureRef{}}
 	if _, err := os.Stat(opts.ConfigPath); err == nil {
-		if cfg, err = LoadConfig(opts.ConfigPath); err != nil {
+		if cfg, err = loadConfig(opts.ConfigPath); err != nil {
 			return InitResult{}, err
 		}
 	}
@@ -70,32 +82,40 @@ func Init(opts InitOptions) (InitResult, error) {
 	runpackPath := filepath.Join(dir, "runpack.zip")
 	fixture := &Fixture{
 		SchemaID: SchemaFixture, SchemaVersion: SchemaVersion, Name: name, RunID: rp.Manifest.RunID,
-		Runpack: "runpack.zip", ExpectedToolSequence: nonNil(rp.ToolSequence()),
+		Runpack: "runpack.zip", SessionChain: src.chain, CheckpointIndex: src.checkpoint,
+		// v1 pins exit code 0: a run with an intent that has neither a
+		// result nor a stub fails its own fixture until that is fixed.
+		ExpectedReplayExitCode:  0,
+		ExpectedToolSequence:    ToolSequence(rp),
+		ExpectedVerdictSequence: VerdictSequence(rp),
+		ExpectedResultDigests:   replayDigests(pack.Replay(rp)),
+	}
+	if d := rp.Refs.ContextSetDigest; d != "" {
+		fixture.ContextConformance, fixture.ExpectedContextSetDigest = ContextRequired, d
 	}
 	if opts.Policy != "" {
 		if fixture.Policy, err = policyRelative(opts.Policy, configDir, dir); err != nil {
 			return InitResult{}, err
 		}
-	}
-	rep := pack.Replay(rp)
-	fixture.ExpectedReplayExitCode = rep.ExitCode
-	fixture.ExpectedResultDigests = replayDigests(rep)
-	g := &grading{configDir: configDir, ref: FixtureRef{Name: name, Runpack: rel}, fixture: fixture, rp: rp, evaluator: opts.Evaluator}
-	verdicts, _, err := g.actualVerdicts()
-	if err != nil {
-		return InitResult{}, exitcode.Invalidf("%s: %v", opts.Policy, err)
-	}
-	fixture.ExpectedVerdictSequence = nonNil(verdicts)
-
-	res := InitResult{OK: true, FixtureName: name, FixtureDir: filepath.ToSlash(dir), RunID: rp.Manifest.RunID, RunpackPath: filepath.ToSlash(runpackPath), ConfigPath: opts.ConfigPath}
-	idx := slices.IndexFunc(cfg.Fixtures, func(f FixtureRef) bool { return f.Name == name })
-	if idx >= 0 {
-		existing, err := os.ReadFile(runpackPath)
-		if err == nil && !bytes.Equal(existing, data) {
-			return InitResult{}, exitcode.Invalidf("fixture %q already exists with a different runpack; pass --name to add it under another name", name)
+		g := &grading{configDir: configDir, ref: FixtureRef{Name: name, Runpack: rel}, fixture: fixture, rp: rp, candidate: rp, evaluator: opts.Evaluator}
+		if fixture.ExpectedGateVerdicts, _, err = g.gateVerdicts(); err != nil {
+			return InitResult{}, exitcode.Invalidf("%s: %v", opts.Policy, err)
 		}
 	}
-	changed, err := writeIfDifferent(runpackPath, data)
+
+	res := InitResult{OK: true, FixtureName: name, FixtureDir: filepath.ToSlash(dir), RunID: rp.Manifest.RunID,
+		RunpackPath: filepath.ToSlash(runpackPath), ConfigPath: opts.ConfigPath, Source: opts.From}
+	res.NextCommands = []string{"gait regress run --json"}
+	if opts.ConfigPath != DefaultConfig {
+		res.NextCommands = []string{"gait regress run --config " + opts.ConfigPath + " --json"}
+	}
+	idx := slices.IndexFunc(cfg.Fixtures, func(f FixtureRef) bool { return f.Name == name })
+	if idx >= 0 {
+		if existing, err := os.ReadFile(runpackPath); err == nil && !bytes.Equal(existing, src.data) {
+			res.Replaced = true
+		}
+	}
+	changed, err := writeIfDifferent(runpackPath, src.data)
 	if err != nil {
 		return InitResult{}, err
 	}
@@ -108,46 +128,66 @@ func Init(opts InitOptions) (InitResult, error) {
 		return InitResult{}, err
 	}
 	res.Changed = changed || fchanged
-	if idx < 0 {
-		cfg.Fixtures = append(cfg.Fixtures, FixtureRef{Name: name, RunID: rp.Manifest.RunID, Runpack: rel})
-		if err := cfg.Save(opts.ConfigPath); err != nil {
-			return InitResult{}, err
-		}
-		res.Changed = true
-	} else if _, err := os.Stat(opts.ConfigPath); err != nil {
-		if err := cfg.Save(opts.ConfigPath); err != nil {
-			return InitResult{}, err
-		}
+	entry := FixtureRef{Name: name, RunID: rp.Manifest.RunID, Runpack: rel}
+	_, statErr := os.Stat(opts.ConfigPath)
+	switch {
+	case idx < 0:
+		cfg.Fixtures = append(cfg.Fixtures, entry)
+	case cfg.Fixtures[idx] != entry:
+		cfg.Fixtures[idx] = entry
+	case statErr == nil:
+		return res, nil
 	}
+	if err := cfg.Save(opts.ConfigPath); err != nil {
+		return InitResult{}, err
+	}
+	res.Changed = true
 	return res, nil
+}
+
+// source is the runpack behind --from, and the session chain checkpoint it
+// came from, if any.
+type source struct {
+	data       []byte
+	name       string
+	chain      string
+	checkpoint int
 }
 
 // readSource returns the runpack bytes behind From: a session chain's
 // checkpoint (a .json chain file), the runpack inside a run or job pack, or
 // a runpack given by path or run id.
-func readSource(opts InitOptions) ([]byte, string, error) {
+func readSource(opts InitOptions) (source, error) {
 	var path string
+	var src source
 	if strings.HasSuffix(opts.From, ".json") {
 		p, err := job.RunpackFromChain(opts.From, opts.Checkpoint)
 		if err != nil {
-			return nil, "", err
+			return src, err
 		}
-		path = p
+		path, src.chain = p, filepath.ToSlash(opts.From)
+		if c, err := job.ReadChain(opts.From); err == nil {
+			src.checkpoint = len(c.Checkpoints)
+			if n, err := strconv.Atoi(strings.TrimPrefix(opts.Checkpoint, "cp_")); err == nil {
+				src.checkpoint = n
+			}
+		}
 	} else {
 		path = pack.Resolve(opts.From, opts.OutDir)
 		if pack.IsPack(path) {
 			data, err := pack.RunpackFromPack(path)
-			return data, path, err
+			return source{data: data, name: path}, err
 		}
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, "", exitcode.Invalidf("%s: no such runpack; pass a path or a run id with a runpack in ./%s", path, opts.OutDir)
+			return src, exitcode.Invalidf("%s: no such runpack; pass a path or a run id with a runpack in ./%s", path, opts.OutDir)
 		}
-		return nil, "", exitcode.Invalidf("%s: %v", path, err)
+		return src, exitcode.Invalidf("%s: %v", path, err)
 	}
-	return data, path, nil
+	src.data, src.name = data, path
+	return src, nil
 }
 
 // policyRelative stores a policy path relative to the fixture folder and

@@ -83,7 +83,8 @@ func TestDriftFailsWithDiff(t *testing.T) {
 	}
 }
 
-func TestCorruptRunpackFailsOnlyThatFixture(t *testing.T) {
+// A broken runpack is invalid input (exit 6), never a regression (exit 5).
+func TestCorruptRunpackIsInvalidInput(t *testing.T) {
 	cfg := newRepo(t, "good", "bad")
 	p := filepath.Join(filepath.Dir(cfg), "fixtures", "bad", "runpack.zip")
 	data, _ := os.ReadFile(p)
@@ -91,12 +92,9 @@ func TestCorruptRunpackFailsOnlyThatFixture(t *testing.T) {
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Run(cfg, RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep.Passed != 1 || rep.Failed != 1 || rep.Fixtures[1].Graders[1].Name != GraderIntegrity || rep.Fixtures[1].Graders[1].Status != StatusFail {
-		t.Fatalf("%+v", rep.Fixtures)
+	_, err := Run(cfg, RunOptions{})
+	if exitcode.Of(err) != exitcode.InvalidInput || !strings.Contains(err.Error(), `fixture "bad"`) {
+		t.Fatalf("err = %v, want exit 6 naming the fixture", err)
 	}
 }
 
@@ -133,7 +131,7 @@ func TestBadConfig(t *testing.T) {
 	}
 }
 
-func TestInitIsIdempotent(t *testing.T) {
+func TestInitIsIdempotentAndReplaces(t *testing.T) {
 	cfg := newRepo(t, "demo")
 	before, _ := os.ReadFile(cfg)
 	src := filepath.Join(filepath.Dir(cfg), "src.zip")
@@ -147,8 +145,8 @@ func TestInitIsIdempotent(t *testing.T) {
 	}
 	other := filepath.Join(filepath.Dir(cfg), "other.zip")
 	packtest.Write(t, other, func(r *pack.RunRecord) { r.Intents[0].ToolName = "tool.other" })
-	if _, err := Init(InitOptions{From: other, Name: "demo", ConfigPath: cfg}); exitcode.Of(err) != exitcode.InvalidInput {
-		t.Fatalf("different runpack under the same name: %v", err)
+	if res, err := Init(InitOptions{From: other, Name: "demo", ConfigPath: cfg}); err != nil || !res.Replaced || !res.Changed {
+		t.Fatalf("a different runpack under the same name replaces the fixture: %+v %v", res, err)
 	}
 	if _, err := Init(InitOptions{From: filepath.Join(filepath.Dir(cfg), "missing.zip"), ConfigPath: cfg}); exitcode.Of(err) != exitcode.InvalidInput {
 		t.Fatalf("missing source: %v", err)

@@ -1,15 +1,5 @@
 package regress
 
-// Grader names, one test case each in JUnit.
-const (
-	GraderSchema     = "schema"
-	GraderIntegrity  = "integrity"
-	GraderTrajectory = "trajectory"
-	GraderResults    = "results"
-	GraderExitCode   = "exit_code"
-	GraderVerdicts   = "verdicts"
-)
-
 // Status values.
 const (
 	StatusPass = "pass"
@@ -18,13 +8,17 @@ const (
 
 // GraderResult is one grader's verdict on one fixture.
 type GraderResult struct {
-	Name        string         `json:"name"`
-	Status      string         `json:"status"`
-	Message     string         `json:"message,omitempty"` // one line; set when failing
-	Step        int            `json:"step,omitempty"`    // 1-based first differing step
-	Diff        string         `json:"diff,omitempty"`    // unified diff, expected → actual
-	ReasonCodes []string       `json:"reason_codes"`
-	Details     map[string]any `json:"details,omitempty"`
+	Name        string   `json:"name"`
+	Status      string   `json:"status"`
+	Message     string   `json:"message,omitempty"` // one line; set when failing
+	Step        int      `json:"step,omitempty"`    // 1-based first differing step
+	Diff        string   `json:"diff,omitempty"`    // unified diff, expected → actual
+	ReasonCodes []string `json:"reason_codes"`
+	// ContextConformance is the context drift class (context_conformance
+	// grader only).
+	ContextConformance string         `json:"context_conformance,omitempty"`
+	Details            map[string]any `json:"details,omitempty"`
+	Set                string         `json:"set"` // SetV1 or SetGait
 }
 
 // FixtureResult is the outcome of one fixture.
@@ -49,17 +43,52 @@ func (f FixtureResult) Failed() []GraderResult {
 	return out
 }
 
-// Report is the outcome of a regress run, in config order.
+// Report is the outcome of a regress run, fixtures in name order.
 type Report struct {
 	FixtureSet      string          `json:"fixture_set"`
 	Config          string          `json:"config"`
 	Status          string          `json:"status"`
-	Total           int             `json:"total"`
-	Passed          int             `json:"passed"`
-	Failed          int             `json:"failed"`
+	Total           int             `json:"total"`  // fixtures graded
+	Passed          int             `json:"passed"` // fixtures that passed
+	Failed          int             `json:"failed"` // fixtures that failed
 	Fixtures        []FixtureResult `json:"fixtures"`
 	CreatedAt       string          `json:"-"`
 	ProducerVersion string          `json:"-"`
+	// Notices are one-line remarks for stderr (how a fixture was found).
+	Notices []string `json:"-"`
+}
+
+// GraderCounts counts the graders of the run: v1's and Gait's, and how
+// many of all of them failed.
+func (r *Report) GraderCounts() (v1, gait, failed int) {
+	for _, f := range r.Fixtures {
+		for _, g := range f.Graders {
+			if g.Set == SetV1 {
+				v1++
+			} else {
+				gait++
+			}
+			if g.Status != StatusPass {
+				failed++
+			}
+		}
+	}
+	return v1, gait, failed
+}
+
+// TopFailureReason is the first reason code of the first failing grader
+// (v1's graders first, then Gait's, each in result order), or "".
+func (r *Report) TopFailureReason() string {
+	for _, set := range []string{SetV1, SetGait} {
+		for _, f := range r.Fixtures {
+			for _, g := range f.Graders {
+				if g.Set == set && g.Status != StatusPass && len(g.ReasonCodes) > 0 {
+					return g.ReasonCodes[0]
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // ExitCode is 0 when every fixture passed and 5 when any failed.
@@ -83,10 +112,11 @@ type ResultDocument struct {
 }
 
 type docGrader struct {
-	Name        string         `json:"name"`
-	Status      string         `json:"status"`
-	ReasonCodes []string       `json:"reason_codes"`
-	Details     map[string]any `json:"details,omitempty"`
+	Name               string         `json:"name"`
+	Status             string         `json:"status"`
+	ReasonCodes        []string       `json:"reason_codes"`
+	ContextConformance string         `json:"context_conformance,omitempty"`
+	Details            map[string]any `json:"details,omitempty"`
 }
 
 // Document converts the report to the v1 result document.
@@ -99,6 +129,9 @@ func (r *Report) Document() ResultDocument {
 	for _, f := range r.Fixtures {
 		for _, g := range f.Graders {
 			details := map[string]any{"fixture": f.Name, "run_id": f.RunID}
+			if g.Set == SetGait {
+				details["grader_set"] = SetGait
+			}
 			for k, v := range g.Details {
 				details[k] = v
 			}
@@ -111,7 +144,8 @@ func (r *Report) Document() ResultDocument {
 			if g.Diff != "" {
 				details["diff"] = g.Diff
 			}
-			doc.Graders = append(doc.Graders, docGrader{Name: f.Name + "/" + g.Name, Status: g.Status, ReasonCodes: g.ReasonCodes, Details: details})
+			doc.Graders = append(doc.Graders, docGrader{Name: f.Name + "/" + g.Name, Status: g.Status, ReasonCodes: g.ReasonCodes,
+				ContextConformance: g.ContextConformance, Details: details})
 		}
 	}
 	return doc

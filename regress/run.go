@@ -1,9 +1,9 @@
 package regress
 
 import (
-	"os"
-	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/gait-dev/gait/internal/exitcode"
@@ -15,6 +15,15 @@ type RunOptions struct {
 	Parallel        int      // grading workers; GOMAXPROCS when 0
 	Evaluator       PolicyEvaluator
 	ProducerVersion string
+	// ContextConformance requires context evidence of every fixture (v1's
+	// --context-conformance); AllowContextRuntimeDrift lets a change in
+	// retrieval details only pass (--allow-context-runtime-drift).
+	ContextConformance       bool
+	AllowContextRuntimeDrift bool
+	// AllowNondeterministic is v1's --allow-nondeterministic. Gait's graders
+	// read only deterministic fields, so it changes nothing; it is
+	// accepted so v1 workflows run unchanged.
+	AllowNondeterministic bool
 	// Progress, when set, is called after each fixture is graded.
 	Progress func(done, total int)
 }
@@ -23,9 +32,11 @@ type RunOptions struct {
 // depends on the clock.
 const epoch = "1980-01-01T00:00:00Z"
 
-// Run grades the fixtures of the config at configPath. Config problems
-// (unreadable config, unknown fixture names, missing fixture folders) are
-// bad input; a broken fixture only fails that fixture.
+// Run grades the fixtures of the config at configPath, in name order.
+// Anything that keeps a fixture from being graded (unreadable config, no
+// fixtures, a missing or broken fixture.json or runpack, expectations that
+// are not valid) is invalid input (exit 6); only behaviour that differs
+// from a fixture's expectations fails it (exit 5).
 func Run(configPath string, opts RunOptions) (*Report, error) {
 	cfg, err := LoadConfig(configPath)
 	if err != nil {
@@ -35,81 +46,93 @@ func Run(configPath string, opts RunOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	configDir := filepath.Dir(configPath)
-	for _, ref := range refs {
-		dir := fixtureDir(configPath, ref.Runpack)
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil, exitcode.Invalidf("%s: fixture %q: folder %s does not exist; restore it or remove the fixture from the config", configPath, ref.Name, dir)
+	slices.SortStableFunc(refs, func(a, b FixtureRef) int { return strings.Compare(a.Name, b.Name) })
+	gradings := make([]*grading, len(refs))
+	errs := make([]error, len(refs))
+	parallel(len(refs), opts.Parallel, func(i int) { gradings[i], errs[i] = loadGrading(configPath, refs[i], &opts) })
+	var notices []string
+	for i, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+		if gradings[i].notice != "" {
+			notices = append(notices, gradings[i].notice)
 		}
 	}
-	workers := opts.Parallel
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+	context := opts.ContextConformance
+	for _, g := range gradings {
+		context = context || g.fixture.ContextConformance == ContextRequired
 	}
 	results := make([]FixtureResult, len(refs))
-	times := make([]string, len(refs))
-	var next, done int
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, max(len(refs), 1)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= len(refs) {
-					return
-				}
-				results[i], times[i] = gradeFixture(configDir, refs[i], opts.Evaluator)
-				if opts.Progress != nil {
-					mu.Lock()
-					done++
-					opts.Progress(done, len(refs))
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	done := 0
+	parallel(len(refs), opts.Parallel, func(i int) {
+		gradings[i].context = context
+		results[i] = gradings[i].grade()
+		if opts.Progress != nil {
+			mu.Lock()
+			done++
+			opts.Progress(done, len(refs))
+			mu.Unlock()
+		}
+	})
 	rep := &Report{FixtureSet: cfg.FixtureSet, Config: configPath, Status: StatusPass, Total: len(results),
-		Fixtures: results, CreatedAt: epoch, ProducerVersion: opts.ProducerVersion}
-	for i, r := range results {
+		Fixtures: results, CreatedAt: epoch, ProducerVersion: opts.ProducerVersion, Notices: notices}
+	if len(gradings) > 0 && gradings[0].rp.Manifest.CreatedAt != "" {
+		rep.CreatedAt = gradings[0].rp.Manifest.CreatedAt
+	}
+	for _, r := range results {
 		if r.Status == StatusPass {
 			rep.Passed++
 		} else {
 			rep.Failed++
 			rep.Status = StatusFail
 		}
-		if times[i] > rep.CreatedAt {
-			rep.CreatedAt = times[i]
-		}
 	}
 	return rep, nil
 }
 
+// parallel calls f for 0..n-1 on up to workers goroutines (GOMAXPROCS when
+// workers is 0 or less).
+func parallel(n, workers int, f func(i int)) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range min(workers, max(n, 1)) {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
 func selectFixtures(cfg *Config, configPath string, names []string) ([]FixtureRef, error) {
 	if len(names) == 0 {
-		return cfg.Fixtures, nil
+		return slices.Clone(cfg.Fixtures), nil
 	}
 	byName := make(map[string]FixtureRef, len(cfg.Fixtures))
 	for _, f := range cfg.Fixtures {
 		byName[f.Name] = f
 	}
 	var out []FixtureRef
-	var errs []error
 	for _, n := range names {
 		f, ok := byName[n]
 		if !ok {
-			errs = append(errs, exitcode.Invalidf("%s: no fixture named %q; list fixtures in the config or drop --fixture", configPath, n))
-			continue
+			return nil, exitcode.Invalidf("%s: no fixture named %q; list fixtures in the config or drop --fixture", configPath, n)
 		}
 		out = append(out, f)
-	}
-	if len(errs) > 0 {
-		return nil, errs[0]
 	}
 	return out, nil
 }

@@ -33,6 +33,8 @@ type regressRunFlags struct {
 	fixtures              []string
 	parallel              int
 	agent                 *regress.AgentConfig // from --agent -- <cmd…>
+	// v1's grading flags.
+	allowNondeterministic, contextConformance, allowContextRuntimeDrift bool
 }
 
 // agentFlags are the candidate-agent flags of regress run.
@@ -71,9 +73,18 @@ func (f *agentFlags) config(cmd *cobra.Command, args []string) (*regress.AgentCo
 
 func (f *regressRunFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.config, "config", regress.DefaultConfig, "regress config")
+	f.addOutputs(cmd)
+	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "fixtures graded at once (default: number of CPUs)")
+}
+
+// addOutputs adds the flags run and bootstrap share: outputs and v1's
+// grading flags.
+func (f *regressRunFlags) addOutputs(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.output, "output", "regress_result.json", "result document to write")
 	cmd.Flags().StringVar(&f.junit, "junit", "", "also write a JUnit XML report here")
-	cmd.Flags().IntVar(&f.parallel, "parallel", 0, "fixtures graded at once (default: number of CPUs)")
+	cmd.Flags().BoolVar(&f.contextConformance, "context-conformance", false, "require context evidence (refs.json context_set_digest) of every fixture")
+	cmd.Flags().BoolVar(&f.allowContextRuntimeDrift, "allow-context-runtime-drift", false, "let a context change in retrieval details only (same content) pass")
+	cmd.Flags().BoolVar(&f.allowNondeterministic, "allow-nondeterministic", false, "accepted for Gait v1 workflows; Gait grades only deterministic fields")
 }
 
 type initFlags struct {
@@ -111,6 +122,9 @@ func (f *initFlags) initFixture(a *app) (regress.InitResult, error) {
 func initText(res regress.InitResult, next bool) []field {
 	text := kv("fixture", res.FixtureName, "fixture_dir", res.FixtureDir, "run_id", res.RunID,
 		"runpack", res.RunpackPath, "config", res.ConfigPath, "changed", fmt.Sprint(res.Changed))
+	if res.Replaced {
+		text = append(text, field{"replaced", "true (fixture " + res.FixtureName + " now holds the new run; the old runpack and fixture.json were overwritten)"})
+	}
 	if next {
 		text = append(text, field{"next", "gait regress run --config " + res.ConfigPath + " --junit gait-out/junit.xml"})
 	}
@@ -127,10 +141,12 @@ func newRegressInitCmd(a *app, verb string) *cobra.Command {
 		Use:   verb + " --from <run_id|runpack.zip>",
 		Short: short,
 		Long: `regress ` + verb + ` verifies the source runpack, copies it to
-fixtures/<name>/runpack.zip, writes fixtures/<name>/fixture.json with the tool
-sequence, replay exit code, result digests and gate verdicts observed now
-(verdicts under --policy when given), and lists the fixture in gait.yaml,
-creating it when needed. Adding the same runpack again changes nothing.`,
+fixtures/<name>/runpack.zip (name: the run id in lower case, or --name),
+writes fixtures/<name>/fixture.json with the tool sequence, the verdicts the
+run's results record, the result digests and, under --policy, the gate's
+verdicts, and lists the fixture in gait.yaml, creating it when needed.
+A fixture of the same name is replaced by the new run (the output says
+replaced=true); adding the same runpack again changes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			res, err := f.initFixture(a)
@@ -168,8 +184,7 @@ every fixture passes, 5 when any fails.`,
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringVar(&rf.output, "output", "regress_result.json", "result document to write")
-	cmd.Flags().StringVar(&rf.junit, "junit", "", "also write a JUnit XML report here")
+	rf.addOutputs(cmd)
 	return cmd
 }
 
@@ -180,10 +195,11 @@ func newRegressRunCmd(a *app) *cobra.Command {
 		Use:   "run",
 		Short: "Replay and grade every fixture",
 		Long: `regress run replays every fixture in the config with stubbed tools (no real
-tool runs) and grades it: schema, integrity, trajectory (tool sequence),
-results (replayed result digests), exit_code and verdicts (gate verdicts under
-the fixture's policy). It writes the result document (--output) and, with
---junit, a JUnit report. Output is byte-identical for identical inputs.
+tool runs) and grades it with Gait v1's graders (context_conformance when
+asked, diff, expected_exit_code, schema_validation, trajectory) and then
+Gait's (integrity, results, policy: gate verdicts under the fixture's
+policy). It writes the result document (--output) and, with --junit, a JUnit
+report. Output is byte-identical for identical inputs.
 
 With --agent -- <command…> (or an agent: block in gait.yaml) it also runs a
 candidate agent per fixture against an MCP replay of the fixture's recorded
@@ -191,7 +207,9 @@ tool answers (GAIT_MCP_URL for http, the agent's stdin/stdout for stdio),
 kills it at the timeout, and grades what it did: agent_run, agent_trajectory,
 agent_args, agent_unexpected, agent_unused and agent_verdicts (gate verdicts
 under the fixture's policy). No call the agent makes reaches a real tool.
-Exit 0 when all pass, 5 when any fixture fails, 6 on a bad config.`,
+Exit 0 when all pass, 5 when any fixture regressed, 6 when the config or a
+fixture cannot be read (no fixtures, unknown keys, a missing or broken
+fixture.json or runpack, invalid expectations).`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			agent, err := af.config(cmd, args)
@@ -208,34 +226,62 @@ Exit 0 when all pass, 5 when any fixture fails, 6 on a bad config.`,
 	return cmd
 }
 
-// regressSummary is what `regress run --json` prints.
+// regressSummary is what `regress run --json` prints: Gait v1's fields with
+// v1's meaning (graders counts v1's graders, failed the failed graders),
+// then Gait's own.
 type regressSummary struct {
-	OK       bool                    `json:"ok"`
-	Status   string                  `json:"status"`
-	Total    int                     `json:"total"`
-	Passed   int                     `json:"passed"`
-	Failed   int                     `json:"failed"`
-	Output   string                  `json:"output"`
-	JUnit    string                  `json:"junit,omitempty"`
-	Fixtures []regress.FixtureResult `json:"fixtures"`
+	OK               bool     `json:"ok"`
+	Status           string   `json:"status"`
+	FixtureSet       string   `json:"fixture_set"`
+	Graders          int      `json:"graders"`
+	Failed           int      `json:"failed,omitempty"`
+	TopFailureReason string   `json:"top_failure_reason,omitempty"`
+	NextCommand      string   `json:"next_command,omitempty"`
+	ArtifactPaths    []string `json:"artifact_paths"`
+	Output           string   `json:"output"`
+	JUnit            string   `json:"junit,omitempty"`
+
+	GaitGraders    int                     `json:"gait_graders"`
+	FixturesTotal  int                     `json:"fixtures_total"`
+	FixturesPassed int                     `json:"fixtures_passed"`
+	FixturesFailed int                     `json:"fixtures_failed"`
+	Fixtures       []regress.FixtureResult `json:"fixtures"`
 }
 
 func (a *app) runRegress(rf regressRunFlags) error {
 	prog := a.newProgress("regress: graded")
 	rep, err := regress.RunWithAgent(rf.config, regress.RunOptions{
 		Fixtures: rf.fixtures, Parallel: rf.parallel, Evaluator: a.policyEvaluator(), ProducerVersion: producerVersion(),
-		Progress: prog.update,
+		ContextConformance: rf.contextConformance, AllowContextRuntimeDrift: rf.allowContextRuntimeDrift,
+		AllowNondeterministic: rf.allowNondeterministic, Progress: prog.update,
 	}, rf.agent)
 	prog.done()
 	if err != nil {
 		return err
 	}
+	for _, n := range rep.Notices {
+		fmt.Fprintf(a.errOut, "gait: notice: %s\n", n)
+	}
 	if err := writeRegressOutputs(rep, rf.output, rf.junit); err != nil {
 		return err
 	}
 	if a.json {
-		a.writeJSON(regressSummary{OK: rep.Failed == 0, Status: rep.Status, Total: rep.Total, Passed: rep.Passed,
-			Failed: rep.Failed, Output: rf.output, JUnit: rf.junit, Fixtures: rep.Fixtures})
+		v1, gait, failed := rep.GraderCounts()
+		sum := regressSummary{OK: rep.Failed == 0, Status: rep.Status, FixtureSet: rep.FixtureSet, Graders: v1, Failed: failed,
+			TopFailureReason: rep.TopFailureReason(), ArtifactPaths: []string{}, Output: rf.output, JUnit: rf.junit,
+			GaitGraders: gait, FixturesTotal: rep.Total, FixturesPassed: rep.Passed, FixturesFailed: rep.Failed, Fixtures: rep.Fixtures}
+		for _, p := range []string{rf.output, rf.junit} {
+			if p != "" {
+				sum.ArtifactPaths = append(sum.ArtifactPaths, p)
+			}
+		}
+		if rep.Failed > 0 {
+			sum.NextCommand = "gait regress run --json"
+			if rf.config != regress.DefaultConfig {
+				sum.NextCommand = "gait regress run --config " + rf.config + " --json"
+			}
+		}
+		a.writeJSON(sum)
 	} else {
 		var buf bytes.Buffer
 		_ = report.Text(&buf, rep)

@@ -61,7 +61,7 @@ func runApp(a *app, args []string) int {
 		msg += "; run `gait --help` or `gait <command> --help`"
 	}
 	if a.json && !errors.Is(err, errSilent) {
-		a.writeJSON(errorResult{OK: false, Error: msg, ErrorCode: code.String(), ExitCode: int(code)})
+		a.writeJSON(newErrorResult(msg, code))
 	}
 	if !errors.Is(err, errSilent) {
 		fmt.Fprintf(errOut, "gait: %s\n", msg)
@@ -74,11 +74,26 @@ func oneLineMessage(err error) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
 }
 
+// errorResult is the --json error envelope: Gait v1's fields (ok, error,
+// error_code, error_category, retryable, hint) and the exit code.
 type errorResult struct {
-	OK        bool   `json:"ok"`
-	Error     string `json:"error"`
-	ErrorCode string `json:"error_code"`
-	ExitCode  int    `json:"exit_code"`
+	OK            bool   `json:"ok"`
+	Error         string `json:"error"`
+	ErrorCode     string `json:"error_code"`
+	ErrorCategory string `json:"error_category"`
+	Retryable     bool   `json:"retryable"`
+	Hint          string `json:"hint"`
+	ExitCode      int    `json:"exit_code"`
+}
+
+// newErrorResult builds the envelope; the hint is the message's fix (the
+// text after its last "; ") or a general one.
+func newErrorResult(msg string, code exitcode.Code) errorResult {
+	hint := "see the error and `gait <command> --help`"
+	if i := strings.LastIndex(msg, "; "); i >= 0 {
+		hint = msg[i+2:]
+	}
+	return errorResult{OK: false, Error: msg, ErrorCode: code.String(), ErrorCategory: code.String(), Hint: hint, ExitCode: int(code)}
 }
 
 // errSilent marks an error whose message the command already printed
