@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -42,12 +41,12 @@ type RecordOptions struct {
 	ContextEvidenceMode string
 }
 
-var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
-
-// ValidRunID reports whether id is a valid run id: up to 128 letters,
-// digits, '_' or '-', starting with a letter or digit. Gait v1 accepts the
-// same ids (run_demo, Run_Upper); Gait names its own runs run_<name>.
-func ValidRunID(id string) bool { return runIDPattern.MatchString(id) }
+// ValidRunID reports whether id can name a run: what Gait v1 accepts (one
+// line of text such as run_demo, Run_Upper or "nightly 2.1"), checked as
+// runpacks are checked on read (CheckRunID), except the names that cannot
+// be part of a file name: path separators, "." and "..". Gait names its own
+// runs run_<name>.
+func ValidRunID(id string) bool { return CheckRunID(id) == nil && id != "." && id != ".." }
 
 // ParseRunRecord decodes a run record. name is used in error messages.
 func ParseRunRecord(name string, data []byte) (*RunRecord, error) {
@@ -79,7 +78,7 @@ func Build(rec *RunRecord, opts RecordOptions) (*Runpack, error) {
 		runID = opts.RunID
 	}
 	if !ValidRunID(runID) {
-		return nil, exitcode.Invalidf("run id %q is invalid; use letters, digits, '_' or '-', as in run_refund_42 (pass --run-id)", runID)
+		return nil, exitcode.Invalidf("run id %q is invalid; use one line of text without '/' or '\\', as in run_refund_42 (pass --run-id)", runID)
 	}
 	mode := rec.CaptureMode
 	if opts.CaptureMode != "" {

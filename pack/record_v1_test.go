@@ -58,9 +58,12 @@ func TestBuildAcceptsV1Records(t *testing.T) {
 
 func TestValidRunID(t *testing.T) {
 	for id, want := range map[string]bool{
-		"run_demo": true, "Run_Upper": true, "job-1": true, "r": true,
-		"": false, "_run": false, "run/x": false, "run x": false, "run.x": false, "run_é": false,
-		strings.Repeat("a", 129): false,
+		// What v1 accepts is accepted...
+		"run_demo": true, "Run_Upper": true, "job-1": true, "r": true, "_run": true,
+		"run x": true, "run.x": true, "run_é": true, "a:b": true, strings.Repeat("a", 255): true,
+		// ...except what cannot be part of one file name, or one line.
+		"": false, "run/x": false, `run\x`: false, ".": false, "..": false, "run\nx": false,
+		"run\u202ex": false, strings.Repeat("a", 256): false,
 	} {
 		if got := ValidRunID(id); got != want {
 			t.Errorf("ValidRunID(%q) = %v, want %v", id, got, want)
