@@ -209,7 +209,6 @@ func TestBuildRejects(t *testing.T) {
 		edit func(*RunRecord)
 	}{
 		{"bad run id", func(r *RunRecord) { r.Run.RunID = "run/demo" }},
-		{"no created_at", func(r *RunRecord) { r.Run.CreatedAt = "" }},
 		{"duplicate intent", func(r *RunRecord) { r.Intents[1].IntentID = r.Intents[0].IntentID }},
 		{"args not object", func(r *RunRecord) { r.Intents[0].Args = []byte(`[1]`) }},
 		{"major version", func(r *RunRecord) { r.Intents[0].SchemaVersion = "2.0.0" }},

@@ -41,6 +41,38 @@ type RecordOptions struct {
 	ContextEvidenceMode string
 }
 
+// epoch is the creation time of a run whose record carries no time at all:
+// the fixed time of every zip entry. Gait v1 takes the clock there; Gait
+// keeps the same record giving the same bytes.
+const epoch = "1980-01-01T00:00:00Z"
+
+// recordedTime is the run's creation time when run.created_at is missing:
+// the first time the record itself carries (an intent's or result's
+// created_at, then the timeline's first ts), else epoch.
+func recordedTime(rp *Runpack) string {
+	for _, in := range rp.Intents {
+		if in.CreatedAt != "" {
+			return in.CreatedAt
+		}
+	}
+	for _, r := range rp.Results {
+		if r.CreatedAt != "" {
+			return r.CreatedAt
+		}
+	}
+	var events []struct {
+		TS string `json:"ts"`
+	}
+	if json.Unmarshal(rp.Run.Timeline, &events) == nil {
+		for _, e := range events {
+			if e.TS != "" {
+				return e.TS
+			}
+		}
+	}
+	return epoch
+}
+
 // ValidRunID reports whether id can name a run: what Gait v1 accepts (one
 // line of text such as run_demo, Run_Upper or "nightly 2.1"), checked as
 // runpacks are checked on read (CheckRunID), except the names that cannot
@@ -91,7 +123,7 @@ func Build(rec *RunRecord, opts RecordOptions) (*Runpack, error) {
 		return nil, exitcode.Invalidf("capture mode %q is not reference or raw; pass --capture-mode reference|raw", mode)
 	}
 	if rp.Run.CreatedAt == "" {
-		return nil, exitcode.Invalidf("run.created_at is missing; runpacks carry the run's own time, never the clock")
+		rp.Run.CreatedAt = recordedTime(rp)
 	}
 	// A record may leave out where the run happened and who produced it;
 	// the schema wants both, so say "unknown" rather than guess from the

@@ -21,6 +21,24 @@ func TestBuildAcceptsV1Records(t *testing.T) {
 		{"deny status", func(r *RunRecord) { r.Results[0].Status = "deny" }, nil},
 		{"dry_run status", func(r *RunRecord) { r.Results[0].Status = "dry_run" }, nil},
 		{"empty status", func(r *RunRecord) { r.Results[0].Status = "" }, nil},
+		{"no created_at: the record's first time", func(r *RunRecord) { r.Run.CreatedAt = "" }, func(t *testing.T, rp *Runpack) {
+			if rp.Run.CreatedAt != rp.Intents[0].CreatedAt || rp.Manifest.CreatedAt != rp.Intents[0].CreatedAt {
+				t.Fatalf("created_at = %q, manifest %q, want the first intent's %q", rp.Run.CreatedAt, rp.Manifest.CreatedAt, rp.Intents[0].CreatedAt)
+			}
+		}},
+		{"no time at all: the zip epoch", func(r *RunRecord) {
+			r.Run.CreatedAt, r.Run.Timeline = "", nil
+			for i := range r.Intents {
+				r.Intents[i].CreatedAt = ""
+			}
+			for i := range r.Results {
+				r.Results[i].CreatedAt = ""
+			}
+		}, func(t *testing.T, rp *Runpack) {
+			if rp.Run.CreatedAt != epoch || rp.Intents[0].CreatedAt != epoch {
+				t.Fatalf("created_at = %q / %q, want %s", rp.Run.CreatedAt, rp.Intents[0].CreatedAt, epoch)
+			}
+		}},
 		{"upper-case run id", func(r *RunRecord) { r.Run.RunID = "Run_Upper" }, func(t *testing.T, rp *Runpack) {
 			if rp.Manifest.RunID != "Run_Upper" {
 				t.Fatalf("run id = %q", rp.Manifest.RunID)
