@@ -1,14 +1,11 @@
 package conformance_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -73,23 +70,16 @@ func TestActionCommentGitHubPayloads(t *testing.T) {
 	}
 	run := func(t *testing.T, eventPath, apiURL string) (string, string, int) {
 		t.Helper()
-		cmd := exec.Command(gaitBin, "action", "comment", "--from", artifact)
-		cmd.Env = append(os.Environ(), "GITHUB_EVENT_NAME=workflow_run", "GITHUB_EVENT_PATH="+eventPath,
-			"GITHUB_REPOSITORY=Codertocat/Hello-World", "GITHUB_API_URL="+apiURL, "INPUT_TOKEN=ghs_conformance_token",
-			"GITHUB_OUTPUT=", "GITHUB_STEP_SUMMARY=")
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		code := 0
-		if ee, ok := errors.AsType[*exec.ExitError](err); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
+		for k, v := range map[string]string{"GITHUB_EVENT_NAME": "workflow_run", "GITHUB_EVENT_PATH": eventPath,
+			"GITHUB_REPOSITORY": "Codertocat/Hello-World", "GITHUB_API_URL": apiURL, "INPUT_TOKEN": "ghs_conformance_token",
+			"GITHUB_OUTPUT": "", "GITHUB_STEP_SUMMARY": ""} {
+			t.Setenv(k, v)
 		}
-		if strings.Contains(strings.Replace(stdout.String(), "::add-mask::ghs_conformance_token\n", "", 1)+stderr.String(), "ghs_conformance_token") {
+		code, stdout, stderr := exe(t, gaitBin, t.TempDir(), "action", "comment", "--from", artifact)
+		if strings.Contains(strings.Replace(string(stdout), "::add-mask::ghs_conformance_token\n", "", 1)+stderr, "ghs_conformance_token") {
 			t.Error("token printed")
 		}
-		return stdout.String(), stderr.String(), code
+		return string(stdout), stderr, code
 	}
 
 	for _, name := range []string{"workflow_run.completed.json", "workflow_run.completed.with-pull-requests.json"} {
@@ -105,20 +95,10 @@ func TestActionCommentGitHubPayloads(t *testing.T) {
 	}
 
 	t.Run("triggered by pull_request", func(t *testing.T) {
-		data, err := os.ReadFile(filepath.Join(events, "workflow_run.completed.with-pull-requests.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ev map[string]any
-		if err := json.Unmarshal(data, &ev); err != nil {
-			t.Fatal(err)
-		}
+		ev := readJSONFile(t, filepath.Join(events, "workflow_run.completed.with-pull-requests.json"))
 		ev["workflow_run"].(map[string]any)["event"] = "pull_request"
-		data, _ = json.Marshal(ev)
 		eventPath := filepath.Join(t.TempDir(), "event.json")
-		if err := os.WriteFile(eventPath, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeJSONFile(t, eventPath, ev)
 		api := &commentAPI{}
 		srv := api.serve(t)
 		stdout, stderr, code := run(t, eventPath, srv.URL+"/api-v3")
