@@ -137,7 +137,7 @@ func (r *Runtime) postComment(ctx context.Context, ga *githubactions.Action, opt
 	if ev.name != "workflow_run" {
 		return nil, exitcode.Invalidf("$GITHUB_EVENT_NAME is %q: gait action comment runs in a workflow triggered by `on: workflow_run`; see workflows-templates/gait-regress-comment.yml", ev.name)
 	}
-	wr, err := readWorkflowRun(ghctx.Event, ghctx.EventPath)
+	wr, err := readWorkflowRun(ghctx.Event, ghctx.EventPath, ev.owner, ev.repo)
 	if err != nil {
 		return nil, err
 	}
@@ -218,8 +218,10 @@ func (r *Runtime) postComment(ctx context.Context, ga *githubactions.Action, opt
 	return &CommentResult{Comment: out.Action, PullRequest: number, URL: out.URL}, nil
 }
 
-// readWorkflowRun reads the workflow_run object of the event payload.
-func readWorkflowRun(payload map[string]any, eventPath string) (*workflowRun, error) {
+// readWorkflowRun reads the workflow_run object of the event payload. Of
+// its pull requests it keeps those into owner/repo (GitHub may list pull
+// requests of other repositories whose head is the same branch).
+func readWorkflowRun(payload map[string]any, eventPath, owner, repo string) (*workflowRun, error) {
 	m, ok := payload["workflow_run"].(map[string]any)
 	if !ok {
 		return nil, exitcode.Invalidf("$GITHUB_EVENT_PATH %s: no workflow_run object; the runner writes the workflow_run event payload there", eventPath)
@@ -239,7 +241,8 @@ func readWorkflowRun(payload map[string]any, eventPath string) (*workflowRun, er
 	for _, p := range prs {
 		pm, _ := p.(map[string]any)
 		n := number(pm["number"])
-		if n == 0 {
+		base, _ := dig(pm, "base", "repo", "url").(string)
+		if n == 0 || (base != "" && !strings.HasSuffix(strings.ToLower(base), strings.ToLower("/repos/"+owner+"/"+repo))) {
 			continue
 		}
 		if sha, _ := dig(pm, "head", "sha").(string); sha == wr.headSHA {

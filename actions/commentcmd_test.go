@@ -163,6 +163,34 @@ func TestCommentFork(t *testing.T) {
 	}
 }
 
+// TestCommentIgnoresOtherRepositories: a pull request workflow_run lists
+// into another repository is not commented on; as for a fork, the number
+// then comes from pull_request.json, checked through the API.
+func TestCommentIgnoresOtherRepositories(t *testing.T) {
+	gh := newFakeGitHub(t, testToken)
+	data, err := os.ReadFile(filepath.Join(testdata, "workflow_run.pull_request.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	pr := dig(ev, "workflow_run").(map[string]any)["pull_requests"].([]any)[0].(map[string]any)
+	pr["number"] = 7
+	dig(pr, "base", "repo").(map[string]any)["url"] = "https://api.github.com/repos/upstream/Hello-World"
+	data, _ = json.Marshal(ev)
+	env := commentEnv(gh, "pull_request")
+	env["GITHUB_EVENT_PATH"] = filepath.Join(t.TempDir(), "event.json")
+	writeFile(t, env["GITHUB_EVENT_PATH"], data)
+	gh.queue(pullsCall, cannedResponse{status: 200, body: `{"number":2,"head":{"sha":"` + headSHA + `"}}`})
+	out := runComment(t, gh, env, artifact(t, []string{"pass_a"}, nil, &pullRequestRef{Number: 2, HeadSHA: headSHA}))
+	if out.err != nil || out.res.PullRequest != 2 {
+		t.Fatalf("%v %+v", out.err, out.res)
+	}
+	gh.verify(append([]string{pullsCall}, createCalls()...)...)
+}
+
 // TestCommentRefuses: what the pull request uploaded cannot point the
 // comment elsewhere or be other than a result document; each is exit 6
 // with one line and an error annotation, before any comment call.
