@@ -197,16 +197,11 @@ func (r *Runtime) postComment(ctx context.Context, ga *githubactions.Action, opt
 		number = ref.Number
 	}
 
-	// Link fixtures to the tested commit; a path the document gives that
-	// is not inside the repository gets no link.
-	var linked *regress.Report
-	if ghctx.ServerURL != "" && shaPattern.MatchString(wr.headSHA) {
-		linked = withFixtureLinks(rep, blobBase(ghctx.ServerURL, ev.owner, ev.repo, wr.headSHA), func(f regress.FixtureResult) string {
-			return path.Join(path.Dir(config), f.FixtureFile)
-		}, true)
-	} else {
-		linked = withFixtureLinks(rep, "", func(regress.FixtureResult) string { return ".." }, true)
-	}
+	// Link fixtures to the tested commit (head_sha, checked above); a path
+	// the document gives that is not inside the repository gets no link.
+	linked := withFixtureLinks(rep, blobBase(ghctx.ServerURL, ev.owner, ev.repo, wr.headSHA), func(f regress.FixtureResult) string {
+		return path.Join(path.Dir(config), f.FixtureFile)
+	}, true)
 
 	c := &commenter{gh: gh, owner: ev.owner, repo: ev.repo, number: number, marker: markerFor(config),
 		runURL: wr.htmlURL, run: runKey(wr.id, wr.attempt)}
