@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -73,6 +74,17 @@ type Result struct {
 // a Result with ExitCode 5, or 0 under fail-on-regression: false.
 func (r *Runtime) Run(ctx context.Context) (*Result, error) {
 	ga := githubactions.New(githubactions.WithGetenv(r.Getenv), githubactions.WithWriter(r.Stdout))
+	token := r.token(ga)
+	res, err := r.run(ctx, ga, token)
+	if err != nil {
+		_ = r.setOutputs(ga, map[string]string{OutputStatus: regress.StatusFail, OutputExitCode: strconv.Itoa(int(exitcode.Of(err)))})
+		return nil, r.fail(ga, err, token, "gait regress")
+	}
+	return res, nil
+}
+
+// token reads the token input, else $GITHUB_TOKEN, and masks it.
+func (r *Runtime) token(ga *githubactions.Action) string {
 	token := ga.GetInput(InputToken)
 	if token == "" {
 		token = strings.TrimSpace(r.Getenv("GITHUB_TOKEN"))
@@ -80,17 +92,24 @@ func (r *Runtime) Run(ctx context.Context) (*Result, error) {
 	if token != "" {
 		ga.AddMask(token)
 	}
-	res, err := r.run(ctx, ga, token)
-	if err != nil {
-		// One line whatever the error quotes from the pull request's files,
-		// so that it cannot start a workflow command on stdout or stderr.
-		msg := textdiff.Visible(redact(err.Error(), token))
-		ga.WithFieldsMap(map[string]string{"title": "gait regress"}).Errorf("%s", msg)
-		code := exitcode.Of(err)
-		_ = r.setOutputs(ga, map[string]string{OutputStatus: regress.StatusFail, OutputExitCode: strconv.Itoa(int(code))})
-		return nil, exitcode.Wrap(code, fmt.Errorf("%s", msg))
+	return token
+}
+
+// fail annotates err and returns it with its exit code, as one line
+// without the token whatever the error quotes from the pull request's
+// files, so that it cannot start a workflow command on stdout or stderr.
+func (r *Runtime) fail(ga *githubactions.Action, err error, token, title string) error {
+	msg := textdiff.Visible(redact(err.Error(), token))
+	ga.WithFieldsMap(map[string]string{"title": title}).Errorf("%s", msg)
+	return exitcode.Wrap(exitcode.Of(err), fmt.Errorf("%s", msg))
+}
+
+// sleep is how API retries wait.
+func (r *Runtime) sleep() func(time.Duration) {
+	if r.Sleep == nil {
+		return time.Sleep
 	}
-	return res, nil
+	return r.Sleep
 }
 
 func (r *Runtime) run(ctx context.Context, ga *githubactions.Action, token string) (*Result, error) {
@@ -133,6 +152,12 @@ func (r *Runtime) run(ctx context.Context, ga *githubactions.Action, token strin
 	}
 	if err := r.WriteResults(rep, in.result, in.junit); err != nil {
 		return nil, err
+	}
+	if ev.name == "pull_request" && ev.number > 0 && ev.sha != "" {
+		// For `gait action comment` in a workflow_run workflow.
+		if err := writePullRequestRef(in.result, ev); err != nil {
+			return nil, err
+		}
 	}
 
 	res := &Result{Status: rep.Status, RegressCode: rep.ExitCode(), ExitCode: rep.ExitCode(), Failed: rep.Failed,
@@ -228,21 +253,38 @@ func linkFixtures(rep *regress.Report, config string, ghctx *githubactions.GitHu
 	if ev.owner == "" || ev.repo == "" || ev.sha == "" || ghctx.ServerURL == "" {
 		return rep
 	}
-	base := fmt.Sprintf("%s/%s/%s/blob/%s/", strings.TrimRight(ghctx.ServerURL, "/"), url.PathEscape(ev.owner), url.PathEscape(ev.repo), url.PathEscape(ev.sha))
 	workspace := ghctx.Workspace
 	if workspace == "" {
 		workspace, _ = os.Getwd()
 	}
+	return withFixtureLinks(rep, blobBase(ghctx.ServerURL, ev.owner, ev.repo, ev.sha), func(f regress.FixtureResult) string {
+		return workspaceRel(workspace, filepath.Join(filepath.Dir(config), filepath.FromSlash(f.FixtureFile)))
+	}, false)
+}
+
+// blobBase is the URL prefix of the repository's files at commit sha.
+func blobBase(serverURL, owner, repo, sha string) string {
+	return fmt.Sprintf("%s/%s/%s/blob/%s/", strings.TrimRight(serverURL, "/"), url.PathEscape(owner), url.PathEscape(repo), url.PathEscape(sha))
+}
+
+// withFixtureLinks returns a copy of rep whose fixture files are URLs
+// under base; rel gives a fixture file's slash path from the repository
+// root. A fixture file outside the repository keeps its path, or with
+// dropOutside loses it (and so its link).
+func withFixtureLinks(rep *regress.Report, base string, rel func(regress.FixtureResult) string, dropOutside bool) *regress.Report {
 	out := *rep
 	out.Fixtures = slices.Clone(rep.Fixtures)
 	for i, f := range out.Fixtures {
-		rel := workspaceRel(workspace, filepath.Join(filepath.Dir(config), filepath.FromSlash(f.FixtureFile)))
-		if rel == ".." || strings.HasPrefix(rel, "../") || filepath.IsAbs(rel) {
+		p := rel(f)
+		if f.FixtureFile == "" || base == "" || p == ".." || strings.HasPrefix(p, "../") || path.IsAbs(p) || filepath.IsAbs(p) {
+			if dropOutside {
+				out.Fixtures[i].FixtureFile = ""
+			}
 			continue
 		}
-		parts := strings.Split(rel, "/")
-		for j, p := range parts {
-			parts[j] = url.PathEscape(p)
+		parts := strings.Split(p, "/")
+		for j, part := range parts {
+			parts[j] = url.PathEscape(part)
 		}
 		out.Fixtures[i].FixtureFile = base + strings.Join(parts, "/")
 	}
@@ -288,11 +330,7 @@ func (r *Runtime) comment(ctx context.Context, ga *githubactions.Action, res *Re
 		skip("GITHUB_REPOSITORY is not set")
 		return
 	}
-	sleep := r.Sleep
-	if sleep == nil {
-		sleep = time.Sleep
-	}
-	gh, err := newGitHubClient(r.HTTPClient, ghctx.APIURL, token, sleep)
+	gh, err := newGitHubClient(r.HTTPClient, ghctx.APIURL, token, r.sleep())
 	if err != nil {
 		skip("%v", err)
 		return
@@ -302,7 +340,8 @@ func (r *Runtime) comment(ctx context.Context, ga *githubactions.Action, res *Re
 		runURL = fmt.Sprintf("%s/%s/%s/actions/runs/%s", strings.TrimRight(ghctx.ServerURL, "/"), ev.owner, ev.repo, id)
 	}
 	c := &commenter{gh: gh, owner: ev.owner, repo: ev.repo, number: ev.number,
-		marker: markerFor(workspaceRel(ghctx.Workspace, in.config)), runURL: runURL, notes: notes}
+		marker: markerFor(workspaceRel(ghctx.Workspace, in.config)), runURL: runURL, notes: notes,
+		run: runKey(ghctx.RunID, ghctx.RunAttempt)}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	out, err := c.upsert(ctx, rep)

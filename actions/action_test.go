@@ -390,7 +390,9 @@ func TestCommentShowsChanges(t *testing.T) {
 	// beta fixed, alpha broken.
 	packtest.Write(t, filepath.Join(r.dir, "fixtures", "beta", "runpack.zip"), nil)
 	packtest.Write(t, filepath.Join(r.dir, "fixtures", "alpha", "runpack.zip"), func(rr *pack.RunRecord) { rr.Intents[1].ToolName = "tool.delete" })
-	newRunner(t, r, gh, "pull_request.opened").run()
+	next := newRunner(t, r, gh, "pull_request.opened")
+	next.env["GITHUB_RUN_ID"] = "43" // the next push's run
+	next.run()
 	gh.verify(updateCalls(dup - 1)...)
 	if body := gh.mine()[0].Body; !strings.Contains(body, "newly failing: `alpha`. fixed: `beta`.") {
 		t.Errorf("comment:\n%s", body)

@@ -37,6 +37,9 @@ type commenter struct {
 	runURL string
 	notes  []string // the template's own notes for the comment
 	author string   // who the comment is by, recorded in its state when known
+	// run names the workflow run attempt whose results are posted; a
+	// second post for the same run shows the same changes as the first.
+	run string
 }
 
 // newGitHubClient returns a go-github client for apiURL (GITHUB_API_URL,
@@ -93,8 +96,16 @@ func (c *commenter) upsert(ctx context.Context, rep *regress.Report) (commentOut
 	}
 	if len(mine) > 0 {
 		st, hasPrevious := stateOf(mine[0].GetBody())
+		previous := st.Failing
+		if c.run != "" && st.Run == c.run {
+			// Already posted for this run: compare with what that post compared with.
+			hasPrevious = st.Since != nil
+			if hasPrevious {
+				previous = *st.Since
+			}
+		}
 		c.author = mine[0].GetUser().GetLogin()
-		body := c.body(rep, st.Failing, hasPrevious)
+		body := c.body(rep, previous, hasPrevious)
 		got, _, err := c.gh.Issues.EditComment(ctx, c.owner, c.repo, mine[0].GetID(), &github.IssueComment{Body: &body})
 		if err != nil {
 			return commentOutcome{}, err
@@ -227,7 +238,12 @@ func cmpInt64(a, b int64) int {
 // state line listing the failing fixtures for the next run to compare.
 func (c *commenter) body(rep *regress.Report, previous []string, hasPrevious bool) string {
 	failing := failingNames(rep)
-	state := encodeState(commentState{Failing: failing, Author: c.author})
+	st := commentState{Failing: failing, Author: c.author, Run: c.run}
+	if hasPrevious && c.run != "" {
+		since := append([]string{}, previous...)
+		st.Since = &since
+	}
+	state := encodeState(st)
 	if len(state) > stateLimit {
 		state = "" // too many to remember; the next run shows no changes
 	}
@@ -280,10 +296,13 @@ const statePrefix = "<!-- gait-regress-state "
 var stateRE = regexp.MustCompile(`<!-- gait-regress-state (\{[^\n]*?\}) -->`)
 
 // commentState is what a comment remembers for the next run: the failing
-// fixtures, and the comment's author (who the token comments as).
+// fixtures, the comment's author (who the token comments as), and the run
+// it was posted for with the failing set it was compared with.
 type commentState struct {
-	Failing []string `json:"failing"`
-	Author  string   `json:"author,omitempty"`
+	Failing []string  `json:"failing"`
+	Author  string    `json:"author,omitempty"`
+	Run     string    `json:"run,omitempty"`
+	Since   *[]string `json:"since,omitempty"`
 }
 
 // formatState is the state of a comment listing failing.

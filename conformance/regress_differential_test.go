@@ -624,7 +624,7 @@ func v1Graders(doc map[string]any) []map[string]any {
 		kept := map[string]any{"name": gm["name"], "status": gm["status"], "reason_codes": gm["reason_codes"], "context_conformance": gm["context_conformance"]}
 		d := map[string]any{}
 		for k, v := range details {
-			if !slices.Contains([]string{"message", "diff", "first_differing_step"}, k) {
+			if !slices.Contains([]string{"message", "diff", "first_differing_step", "fixture_file", "ticket_footer"}, k) {
 				d[k] = v
 			}
 		}

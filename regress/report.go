@@ -144,6 +144,15 @@ func (r *Report) Document() ResultDocument {
 			if g.Diff != "" {
 				details["diff"] = g.Diff
 			}
+			if g.Status != StatusPass {
+				// What a pull request comment made from the document shows.
+				if f.FixtureFile != "" {
+					details["fixture_file"] = f.FixtureFile
+				}
+				if f.TicketFooter != "" {
+					details["ticket_footer"] = f.TicketFooter
+				}
+			}
 			doc.Graders = append(doc.Graders, docGrader{Name: f.Name + "/" + g.Name, Status: g.Status, ReasonCodes: g.ReasonCodes,
 				ContextConformance: g.ContextConformance, Details: details})
 		}

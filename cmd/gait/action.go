@@ -16,9 +16,11 @@ func init() {
 			Use:   "action",
 			Short: "Run gait as a GitHub Action",
 			Long: `action holds the entry points of gait's GitHub Actions; action.yml at the
-repository root runs "gait action regress" in the Docker image.`,
+repository root runs "gait action regress" in the Docker image, and a
+workflow_run workflow runs "gait action comment" to comment on pull requests
+from forks.`,
 		}
-		cmd.AddCommand(newActionRegressCmd(a))
+		cmd.AddCommand(newActionRegressCmd(a), newActionCommentCmd(a))
 		root.AddCommand(cmd)
 	})
 }
@@ -58,4 +60,42 @@ image only gait exists: run agents on the runner with the setup action).`,
 			return nil
 		},
 	}
+}
+
+func newActionCommentCmd(a *app) *cobra.Command {
+	var opts actions.CommentOptions
+	cmd := &cobra.Command{
+		Use:   "comment --from <dir|regress_result.json>",
+		Short: "Post a regress result from another workflow run to its pull request",
+		Long: `action comment posts the pull request comment for results that a
+pull_request workflow uploaded, from a workflow triggered by workflow_run: that
+workflow has a write token even for pull requests from forks, and never checks
+out or runs their code. It reads the result document (--from: the downloaded
+artifact's directory, or regress_result.json itself; at most 8 MiB), finds the
+pull request in the event's workflow_run.pull_requests, or, for a fork, in the
+artifact's pull_request.json once the API confirms that the pull request's head
+is the commit the run tested, and creates or updates the same one comment
+"gait action regress" keeps for --config. The token is INPUT_TOKEN or
+GITHUB_TOKEN, masked and never printed. A run not triggered by a pull request is
+skipped with a notice (exit 0). Exit 6 on bad input: not a workflow_run event,
+a missing, oversized or invalid result document or pull_request.json, a head
+commit that does not match; exit 1 when the GitHub API fails.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.From == "" {
+				return exitcode.Invalidf("--from is required: the directory of the downloaded artifact, or its regress_result.json")
+			}
+			rt := &actions.Runtime{
+				Getenv:     a.getenv,
+				Stdout:     a.out,
+				HTTPClient: &http.Client{Timeout: 30 * time.Second},
+				Sleep:      time.Sleep,
+			}
+			_, err := rt.Comment(cmd.Context(), opts)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&opts.From, "from", "", "the downloaded artifact: a directory with regress_result.json (and pull_request.json), or the result document")
+	cmd.Flags().StringVar(&opts.Config, "config", actions.DefaultConfig, "the config the regress job ran, relative to the repository root (workdir/config); it names the comment")
+	return cmd
 }
