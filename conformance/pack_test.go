@@ -107,4 +107,3 @@ func TestPackVerifyCorpus(t *testing.T) {
 		t.Fatalf("unsigned with --require-signature: %v", err)
 	}
 }
-
