@@ -67,6 +67,8 @@ func run(in io.Reader, out io.Writer, label string) int {
 			if ev.FailedBuild == "" {
 				failedPkgs++
 			}
+		case ev.Test == "":
+			// Other package events (pass, skip for no test files, start).
 		case ev.Action == "output":
 			k := key{ev.Package, ev.Test}
 			output[k] = append(output[k], ev.Output)
