@@ -1,14 +1,18 @@
-# Targets for developers and CI. `make test` is what CI runs.
+# Targets for developers and CI. `make test` needs nothing outside the
+# repository; `make conformance` checks Gait against the v1 corpus and the
+# reference binary in GAIT_CONFORMANCE_DIR. `.ci/run` runs both.
 GO       ?= go
 BIN      := bin/gait
+TESTSUM  := bin/testsum
 FUZZTIME ?= 30s
 PKGS     := ./...
 
-.PHONY: all test vet tidy gotest e2e build lint lint-workflows fmt fuzz bench clean conformance goreleaser-check release-snapshot
+.PHONY: all test vet tidy gotest e2e build testsum lint lint-workflows fmt fuzz bench clean conformance goreleaser-check release-snapshot
 
 all: build
 
 test: vet tidy gotest e2e lint-workflows
+	@echo "conformance: not run by make test; run make conformance GAIT_CONFORMANCE_DIR=<folder holding conformance/ and peers/>"
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: run make fmt"; exit 1; }
@@ -18,13 +22,19 @@ vet:
 tidy:
 	$(GO) mod tidy -diff
 
-gotest:
-	$(GO) test -race -count=1 $(PKGS)
+# Unit and script tests on the repository's own inputs. The conformance
+# package is vetted (so it compiles) but not run here.
+gotest: testsum
+	$(GO) test -race -count=1 -json $$($(GO) list $(PKGS) | grep -v '/conformance$$') | $(TESTSUM) -label "make test"
+
+# testsum prints go test's failures and skips and counts the tests that ran.
+testsum:
+	@$(GO) build -o $(TESTSUM) ./scripts/testsum
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/gait
 
-# End-to-end scripts against the built binary (and the reference peer when present).
+# End-to-end scripts against the built binary.
 e2e: build
 	GAIT_BIN=$(abspath $(BIN)) bash scripts/e2e.sh
 
@@ -48,10 +58,11 @@ fuzz:
 	done
 
 # The v1 conformance suite: needs GAIT_CONFORMANCE_DIR (the folder holding
-# conformance/ and peers/); when set, anything missing fails.
-conformance: build
+# conformance/ and peers/); anything missing in it fails the suite.
+conformance: build testsum
 	@test -n "$(GAIT_CONFORMANCE_DIR)" || { echo "conformance: set GAIT_CONFORMANCE_DIR to the folder holding conformance/ and peers/"; exit 1; }
-	GAIT_CONFORMANCE_DIR=$(abspath $(GAIT_CONFORMANCE_DIR)) GAIT_BIN=$(abspath $(BIN)) $(GO) test -count=1 ./conformance/...
+	@test -d "$(GAIT_CONFORMANCE_DIR)" || { echo "conformance: GAIT_CONFORMANCE_DIR=$(GAIT_CONFORMANCE_DIR) is not a folder"; exit 1; }
+	GAIT_CONFORMANCE_DIR=$(abspath $(GAIT_CONFORMANCE_DIR)) GAIT_BIN=$(abspath $(BIN)) $(GO) test -count=1 -json ./conformance/... | $(TESTSUM) -label "make conformance"
 
 GORELEASER := $(GO) tool -modfile=tools/release/go.mod goreleaser
 

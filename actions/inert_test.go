@@ -51,7 +51,7 @@ func TestForgedFixtureIsInert(t *testing.T) {
 	if out.err != nil || out.res.ExitCode != 5 || out.res.Comment != "created" {
 		t.Fatalf("%+v %v\n%s", out.res, out.err, out.stdout)
 	}
-	fixtureURL := "https://github.example/Codertocat/Hello-World/blob/ec26c3e57ca3a959ca5aad62de7213c562f8c821/fixtures/alpha/fixture.json"
+	fixtureURL := "https://github.example/Codertocat/Hello-World/blob/1111111111111111111111111111111111111111/fixtures/alpha/fixture.json"
 	mine := gh.mine()
 	if len(mine) != 1 {
 		t.Fatalf("%d comments", len(mine))

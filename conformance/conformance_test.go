@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -32,6 +33,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	sharedDir = abs
+	if missing, err := missingInputs(); err != nil || len(missing) > 0 {
+		if err == nil {
+			err = fmt.Errorf("%d missing: %s", len(missing), strings.Join(missing, ", "))
+		}
+		fmt.Fprintf(os.Stderr, "conformance: GAIT_CONFORMANCE_DIR=%s: %v\n", dir, err)
+		os.Exit(1)
+	}
 	if bin := os.Getenv("GAIT_BIN"); bin != "" {
 		gaitBin = bin
 		os.Exit(m.Run())
@@ -42,6 +50,26 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Exit(code)
+}
+
+// missingInputs lists the files of testdata/inputs.txt that are missing
+// under GAIT_CONFORMANCE_DIR.
+func missingInputs() ([]string, error) {
+	list, err := os.ReadFile(filepath.Join("testdata", "inputs.txt"))
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, line := range strings.Split(string(list), "\n") {
+		rel := strings.TrimSpace(line)
+		if rel == "" || strings.HasPrefix(rel, "#") {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(sharedDir, filepath.FromSlash(rel))); err != nil {
+			missing = append(missing, rel)
+		}
+	}
+	return missing, nil
 }
 
 func runWithGait(m *testing.M) (int, error) {

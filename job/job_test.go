@@ -1,7 +1,6 @@
 package job
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -280,13 +279,10 @@ func TestCrashMidWrite(t *testing.T) {
 	}
 }
 
-// TestDurableDemoMatchesCorpus checks the demo job reproduces the v1
-// durable demo's job documents byte for byte.
-func TestDurableDemoMatchesCorpus(t *testing.T) {
-	corpus := filepath.Join("..", "..", "shared", "conformance", "gait-v1", "artifacts", "pack_job_demo_durable.zip")
-	if _, err := os.Stat(corpus); err != nil {
-		t.Skip("conformance corpus not available")
-	}
+// TestDurableDemo: the demo job completes after its simulated failure and
+// writes the same pack every time. (Byte identity with v1's durable demo is
+// checked by the conformance suite.)
+func TestDurableDemo(t *testing.T) {
 	dir := t.TempDir()
 	res, err := RunDurableDemo(dir)
 	if err != nil {
@@ -295,18 +291,8 @@ func TestDurableDemoMatchesCorpus(t *testing.T) {
 	if res.JobStatus != StatusCompleted || res.SimulatedFailure == "" {
 		t.Fatalf("demo: %+v", res)
 	}
-	ours, err := pack.OpenPack(res.PackPath)
-	if err != nil {
+	if _, err := pack.VerifyPack(res.PackPath, pack.VerifyOptions{}); err != nil {
 		t.Fatal(err)
-	}
-	theirs, err := pack.OpenPack(corpus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{pack.FileJobPayload, pack.FileJobState} {
-		if !bytes.Equal(ours.File(name), theirs.File(name)) {
-			t.Errorf("%s:\nours   %s\ncorpus %s", name, ours.File(name), theirs.File(name))
-		}
 	}
 	// A second run gives the same pack.
 	again, err := RunDurableDemo(dir)

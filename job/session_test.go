@@ -4,19 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/gait-dev/gait/internal/exitcode"
 	"github.com/gait-dev/gait/pack"
+	"github.com/gait-dev/gait/schemas"
 )
-
-var corpusSessions = filepath.Join("..", "..", "shared", "conformance", "gait-v1", "artifacts", "sessions")
 
 func fixedSessions() *Sessions {
 	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -28,32 +24,6 @@ func fixedSessions() *Sessions {
 // chdir runs the test from dir (chains hold paths relative to the working
 // directory).
 func chdir(t *testing.T, dir string) { t.Chdir(dir) }
-
-func TestCorpusChainVerifies(t *testing.T) {
-	abs, err := filepath.Abs(corpusSessions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(abs); err != nil {
-		t.Skip("conformance corpus not available")
-	}
-	chdir(t, abs)
-	res, err := VerifyChain("demo.journal_chain.json", pack.VerifyOptions{})
-	if err != nil || res.CheckpointsChecked != 2 {
-		t.Fatalf("%+v %v", res, err)
-	}
-	j, err := ReadJournal("demo.journal.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st := j.Status(); st.EventCount != 3 || st.CheckpointCount != 2 || st.JournalSizeBytes != 4494 {
-		t.Fatalf("status %+v", st)
-	}
-	p, err := RunpackFromChain("demo.journal_chain.json", "1")
-	if err != nil || !strings.HasSuffix(p, "runpack_sess_cp_0001.zip") {
-		t.Fatalf("RunpackFromChain: %s %v", p, err)
-	}
-}
 
 func writeSession(t *testing.T) (journal string) {
 	t.Helper()
@@ -110,27 +80,24 @@ func TestSessionCheckpointChain(t *testing.T) {
 	if _, err := RunpackFromChain(chain, "9"); exitcode.Of(err) != exitcode.InvalidInput {
 		t.Fatalf("bad index: %v", err)
 	}
-	validateAgainst(t, "session_chain.schema.json", chain)
+	validateAgainst(t, "runpack/session_chain", chain)
+	validateAgainst(t, "runpack/session_journal", journal)
 }
 
-// schemaDir is resolved before any test changes directory.
-var schemaDir, _ = filepath.Abs(filepath.Join(corpusSessions, "..", "..", "schemas", "runpack"))
-
-func validateAgainst(t *testing.T, schema, path string) {
+// validateAgainst checks the file at path against the project's schema
+// called name (JSON Lines when path ends in .jsonl).
+func validateAgainst(t *testing.T, name, path string) {
 	t.Helper()
-	s, err := jsonschema.NewCompiler().Compile(filepath.Join(schemaDir, schema))
-	if err != nil {
-		t.Skipf("schema not available: %v", err)
-	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
+	if strings.HasSuffix(path, ".jsonl") {
+		err = schemas.ValidateLines(name, b)
+	} else {
+		err = schemas.Validate(name, b)
 	}
-	if err := s.Validate(v); err != nil {
+	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 }
@@ -222,46 +189,8 @@ func TestSessionBadInput(t *testing.T) {
 	}
 }
 
-// TestInteropReference lets the reference implementation check a chain and
-// a pack written here, when its binary is present.
-func TestInteropReference(t *testing.T) {
-	ref, err := filepath.Abs(filepath.Join("..", "..", "shared", "peers", "gait-reference"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(ref); err != nil {
-		t.Skip("reference binary not available")
-	}
-	journal := writeSession(t)
-	if out, err := exec.Command(ref, "verify", "session-chain", "--chain", ChainPath(journal), "--json").CombinedOutput(); err != nil {
-		t.Fatalf("reference rejects our chain: %v\n%s", err, out)
-	}
-	res, err := RunDurableDemo("gait-out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(ref, "pack", "verify", res.PackPath, "--json").CombinedOutput(); err != nil {
-		t.Fatalf("reference rejects our job pack: %v\n%s", err, out)
-	}
-	rp := filepath.Join("gait-out", "runpack_t_cp_0001.zip")
-	p, err := pack.BuildRunPack(rp, pack.PackOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.WriteFile("run_pack.zip"); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(ref, "pack", "verify", "run_pack.zip", "--json").CombinedOutput(); err != nil {
-		t.Fatalf("reference rejects our run pack: %v\n%s", err, out)
-	}
-}
-
+// FuzzParseJournalLine is seeded from testdata/fuzz (journal lines Gait wrote).
 func FuzzParseJournalLine(f *testing.F) {
-	if b, err := os.ReadFile(filepath.Join(corpusSessions, "demo.journal.jsonl")); err == nil {
-		for _, line := range bytes.Split(b, []byte("\n")) {
-			f.Add(line)
-		}
-	}
 	f.Add([]byte(`{"record_type":"event","event":{}}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		rec, err := ParseJournalLine(line)

@@ -13,8 +13,6 @@ import (
 	"github.com/gait-dev/gait/internal/safezip"
 )
 
-var corpus = filepath.Join("..", "..", "shared", "conformance", "gait-v1")
-
 func build(t testing.TB, rec *RunRecord, opts RecordOptions) []byte {
 	t.Helper()
 	rp, err := Build(rec, opts)
@@ -35,90 +33,6 @@ func writeTemp(t testing.TB, data []byte) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// The demo runpack is byte-identical to Gait v1's.
-func TestDemoMatchesCorpus(t *testing.T) {
-	want, err := os.ReadFile(filepath.Join(corpus, "artifacts", "runpack_run_demo.zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := build(t, DemoRecord(), RecordOptions{}); !bytes.Equal(got, want) {
-		t.Fatal("demo runpack differs from the conformance corpus")
-	}
-}
-
-// Recording the corpus run record gives the same payload and manifest digest
-// as Gait v1 (whose copy is additionally signed).
-func TestRecordMatchesCorpus(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(corpus, "inputs", "run_record.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := ParseRunRecord("run_record.json", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp, err := Build(rec, RecordOptions{ContextEvidenceMode: "best_effort"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signed, err := Open(filepath.Join(corpus, "artifacts", "signed", "runpack_run_legacy_fixture.zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rp.Manifest.ManifestDigest != signed.Manifest.ManifestDigest {
-		t.Fatalf("manifest digest %s, corpus %s", rp.Manifest.ManifestDigest, signed.Manifest.ManifestDigest)
-	}
-	for _, name := range PayloadFiles {
-		if !bytes.Equal(rp.File(name), signed.File(name)) {
-			t.Errorf("%s differs from the corpus", name)
-		}
-	}
-}
-
-func TestVerifyCorpus(t *testing.T) {
-	pub, err := keys.LoadPublic(filepath.Join(corpus, "artifacts", "signed", "gait_public.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		path       string
-		opts       VerifyOptions
-		wantStatus string
-	}{
-		{"artifacts/runpack_run_demo.zip", VerifyOptions{}, SignatureMissing},
-		{"artifacts/regress/fixtures/run_demo/runpack.zip", VerifyOptions{}, SignatureMissing},
-		{"artifacts/sessions/gait-out/runpack_sess_cp_0001.zip", VerifyOptions{}, SignatureMissing},
-		{"artifacts/sessions/gait-out/runpack_sess_cp_0002.zip", VerifyOptions{}, SignatureMissing},
-		{"artifacts/signed/runpack_run_legacy_fixture.zip", VerifyOptions{PublicKey: pub, RequireSignature: true}, SignatureVerified},
-		{"artifacts/signed/runpack_run_legacy_fixture.zip", VerifyOptions{}, SignatureUnknown},
-	}
-	for _, tt := range tests {
-		t.Run(tt.path, func(t *testing.T) {
-			p := filepath.Join(corpus, tt.path)
-			res, err := Verify(p, tt.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !res.OK || res.SignatureStatus != tt.wantStatus || res.FilesChecked != 4 {
-				t.Fatalf("result %+v", res)
-			}
-			rp, err := Open(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep := Replay(rp); len(rep.Steps) != len(rp.Intents) {
-				t.Fatalf("replay %+v", rep)
-			}
-			if d := Diff(rp, rp, "a", "b"); !d.Same {
-				t.Fatalf("self diff %+v", d)
-			}
-		})
-	}
-	if _, err := Verify(filepath.Join(corpus, "artifacts/runpack_run_demo.zip"), VerifyOptions{RequireSignature: true}); exitcode.Of(err) != exitcode.VerifyFailed {
-		t.Fatalf("unsigned with --require-signature: %v", err)
-	}
 }
 
 func TestSignAndVerify(t *testing.T) {
@@ -224,10 +138,8 @@ func TestBuildRejects(t *testing.T) {
 	}
 }
 
+// FuzzParseRunRecord is seeded from testdata/fuzz (the repository's run records).
 func FuzzParseRunRecord(f *testing.F) {
-	if data, err := os.ReadFile(filepath.Join(corpus, "inputs", "run_record.json")); err == nil {
-		f.Add(data)
-	}
 	f.Add([]byte(`{"run":{"run_id":"run_x","created_at":"2026-01-01T00:00:00Z"},"intents":[{"intent_id":"i","tool_name":"t","args":{"a":1}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rec, err := ParseRunRecord("fuzz.json", data)

@@ -3,37 +3,23 @@ package pack_test
 import (
 	"bufio"
 	"bytes"
-	"path/filepath"
 	"testing"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/gait-dev/gait/pack"
 	"github.com/gait-dev/gait/pack/packtest"
+	"github.com/gait-dev/gait/schemas"
 )
 
-// Every file of a runpack written here validates against the Gait v1
-// schemas, including a signed one.
-func TestRunpackValidatesAgainstCorpusSchemas(t *testing.T) {
-	c := jsonschema.NewCompiler()
-	schema := func(name string) *jsonschema.Schema {
-		s, err := c.Compile(filepath.Join("..", "..", "shared", "conformance", "gait-v1", "schemas", "runpack", name+".schema.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	schemas := map[string]*jsonschema.Schema{
-		pack.FileManifest: schema("manifest"), pack.FileRun: schema("run"), pack.FileRefs: schema("refs"),
-		pack.FileIntents: schema("intent"), pack.FileResults: schema("result"),
+// Every file of a runpack written here validates against the project's
+// schemas (schemas/runpack), including a signed one.
+func TestRunpackValidatesAgainstSchemas(t *testing.T) {
+	names := map[string]string{
+		pack.FileManifest: "runpack/manifest", pack.FileRun: "runpack/run", pack.FileRefs: "runpack/refs",
+		pack.FileIntents: "runpack/intent", pack.FileResults: "runpack/result",
 	}
 	validate := func(name string, doc []byte) {
 		t.Helper()
-		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := schemas[name].Validate(v); err != nil {
+		if err := schemas.Validate(names[name], doc); err != nil {
 			t.Errorf("%s does not validate: %v\n%s", name, err, doc)
 		}
 	}

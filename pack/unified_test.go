@@ -7,26 +7,63 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
 	"github.com/gait-dev/gait/internal/exitcode"
 	"github.com/gait-dev/gait/internal/keys"
 	"github.com/gait-dev/gait/internal/safezip"
+	"github.com/gait-dev/gait/schemas"
 )
 
-var corpusDir = filepath.Join("..", "..", "shared", "conformance", "gait-v1")
-
-func corpusPacks(t testing.TB) []string {
+// jobState and jobEvents are a durable job as Gait wrote it (gait demo --durable).
+func jobState(t testing.TB) (state, events []byte) {
 	t.Helper()
-	packs, _ := filepath.Glob(filepath.Join(corpusDir, "artifacts", "pack_*.zip"))
-	if len(packs) == 0 {
-		t.Skip("conformance corpus not available")
+	dir := filepath.Join("testdata", "job_demo_durable")
+	state, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return packs
+	events, err = os.ReadFile(filepath.Join(dir, "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return state, events
 }
 
-func TestCorpusPacksVerify(t *testing.T) {
-	for _, path := range corpusPacks(t) {
+// ownPacks builds a run pack of the demo runpack and a job pack of the
+// durable demo job in a temporary folder.
+func ownPacks(t testing.TB) (runPack, jobPack string) {
+	t.Helper()
+	dir := t.TempDir()
+	rp, err := Build(DemoRecord(), RecordOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "runpack_run_demo.zip")
+	if err := rp.WriteFile(src); err != nil {
+		t.Fatal(err)
+	}
+	p, err := BuildRunPack(src, PackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runPack = filepath.Join(dir, "pack_run_run_demo.zip")
+	if err := p.WriteFile(runPack); err != nil {
+		t.Fatal(err)
+	}
+	state, events := jobState(t)
+	jp, err := BuildJobPack(state, events, PackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobPack = filepath.Join(dir, "pack_job_demo_durable.zip")
+	if err := jp.WriteFile(jobPack); err != nil {
+		t.Fatal(err)
+	}
+	return runPack, jobPack
+}
+
+func TestPacksVerify(t *testing.T) {
+	runPack, jobPack := ownPacks(t)
+	for _, path := range []string{runPack, jobPack} {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			res, err := VerifyPack(path, VerifyOptions{})
 			if err != nil {
@@ -50,31 +87,17 @@ func TestCorpusPacksVerify(t *testing.T) {
 	}
 }
 
-func compileSchema(t *testing.T, name string) *jsonschema.Schema {
+// validate checks data against the project's schema called name.
+func validate(t *testing.T, name string, data []byte) {
 	t.Helper()
-	c := jsonschema.NewCompiler()
-	s, err := c.Compile(filepath.Join(corpusDir, "schemas", "pack", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func validate(t *testing.T, s *jsonschema.Schema, data []byte) {
-	t.Helper()
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Validate(v); err != nil {
-		t.Fatalf("%s\n%s", err, data)
+	if err := schemas.Validate(name, data); err != nil {
+		t.Fatalf("%s: %s\n%s", name, err, data)
 	}
 }
 
 // TestRunPackBuild wraps the demo runpack: deterministic bytes, schema-valid
 // manifest and payload, the embedded runpack comes back unchanged.
 func TestRunPackBuild(t *testing.T) {
-	corpusPacks(t)
 	dir := t.TempDir()
 	rp, err := Build(DemoRecord(), RecordOptions{})
 	if err != nil {
@@ -95,8 +118,8 @@ func TestRunPackBuild(t *testing.T) {
 	if !bytes.Equal(b1.Bytes(), b2.Bytes()) {
 		t.Fatal("pack bytes differ between two builds")
 	}
-	validate(t, compileSchema(t, "manifest.schema.json"), p1.File(FilePackManifest))
-	validate(t, compileSchema(t, "run.schema.json"), p1.File(FileRunPayload))
+	validate(t, "pack/manifest", p1.File(FilePackManifest))
+	validate(t, "pack/run_payload", p1.File(FileRunPayload))
 	out := filepath.Join(dir, "pack.zip")
 	if err := p1.WriteFile(out); err != nil {
 		t.Fatal(err)
@@ -112,33 +135,25 @@ func TestRunPackBuild(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatal("RunpackFromPack did not return the source runpack")
 	}
-	// The corpus run pack wraps the same demo runpack.
-	corpus, err := RunpackFromPack(filepath.Join(corpusDir, "artifacts", "pack_run_run_demo.zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(corpus, want) {
-		t.Fatal("demo runpack bytes differ from the corpus pack's source/runpack.zip")
-	}
 }
 
-func TestJobPackFromCorpusState(t *testing.T) {
-	corpusPacks(t)
-	p, err := OpenPack(filepath.Join(corpusDir, "artifacts", "pack_job_demo_durable.zip"))
+// TestJobPackFromState packs a job's state and events deterministically, with a
+// schema-valid manifest and payload. (Byte identity with v1's job packs is
+// checked by the conformance suite.)
+func TestJobPackFromState(t *testing.T) {
+	state, events := jobState(t)
+	jp, err := BuildJobPack(state, events, PackOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	jp, err := BuildJobPack(p.File(FileJobState), p.File(FileJobEvents), PackOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{FileJobState, FileJobEvents, FileJobPayload} {
-		if !bytes.Equal(jp.File(name), p.File(name)) {
-			t.Errorf("%s differs from the corpus:\n%s\n%s", name, jp.File(name), p.File(name))
+	again, _ := BuildJobPack(jp.File(FileJobState), jp.File(FileJobEvents), PackOptions{})
+	for _, name := range []string{FileJobState, FileJobEvents, FileJobPayload, FilePackManifest} {
+		if !bytes.Equal(again.File(name), jp.File(name)) {
+			t.Errorf("%s changes when the pack's own state is packed again", name)
 		}
 	}
-	validate(t, compileSchema(t, "manifest.schema.json"), jp.File(FilePackManifest))
-	validate(t, compileSchema(t, "job.schema.json"), jp.File(FileJobPayload))
+	validate(t, "pack/manifest", jp.File(FilePackManifest))
+	validate(t, "pack/job_payload", jp.File(FileJobPayload))
 	b, err := RunpackFromPackBytes(t, jp)
 	if err != nil {
 		t.Fatal(err)
@@ -166,16 +181,13 @@ func RunpackFromPackBytes(t *testing.T, p *Pack) ([]byte, error) {
 }
 
 func TestSignedPack(t *testing.T) {
-	corpusPacks(t)
 	pair, err := keys.Generate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := OpenPack(filepath.Join(corpusDir, "artifacts", "pack_job_job_demo.zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sp, err := BuildJobPack(p.File(FileJobState), p.File(FileJobEvents), PackOptions{PrivateKey: pair.Private})
+	state, events := jobState(t)
+	_, unsigned := ownPacks(t)
+	sp, err := BuildJobPack(state, events, PackOptions{PrivateKey: pair.Private})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +195,7 @@ func TestSignedPack(t *testing.T) {
 	if err := sp.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
-	validate(t, compileSchema(t, "manifest.schema.json"), sp.File(FilePackManifest))
+	validate(t, "pack/manifest", sp.File(FilePackManifest))
 	res, err := VerifyPack(path, VerifyOptions{PublicKey: pair.Public, RequireSignature: true})
 	if err != nil || res.SignatureStatus != SignatureVerified {
 		t.Fatalf("verify signed: %+v %v", res, err)
@@ -192,7 +204,7 @@ func TestSignedPack(t *testing.T) {
 	if _, err := VerifyPack(path, VerifyOptions{PublicKey: other.Public}); exitcode.Of(err) != exitcode.VerifyFailed {
 		t.Fatalf("foreign key: %v", err)
 	}
-	if _, err := VerifyPack(filepath.Join(corpusDir, "artifacts", "pack_job_job_demo.zip"), VerifyOptions{RequireSignature: true}); exitcode.Of(err) != exitcode.VerifyFailed {
+	if _, err := VerifyPack(unsigned, VerifyOptions{RequireSignature: true}); exitcode.Of(err) != exitcode.VerifyFailed {
 		t.Fatalf("unsigned with --require-signature: %v", err)
 	}
 }
@@ -226,8 +238,7 @@ func rezip(t *testing.T, src string, edit func(files map[string][]byte)) string 
 }
 
 func TestPackTamper(t *testing.T) {
-	src := filepath.Join(corpusDir, "artifacts", "pack_run_run_demo.zip")
-	corpusPacks(t)
+	src, _ := ownPacks(t)
 	tests := []struct {
 		name string
 		edit func(map[string][]byte)
@@ -268,9 +279,22 @@ func TestPackBadInput(t *testing.T) {
 	dir := t.TempDir()
 	notzip := filepath.Join(dir, "x.zip")
 	_ = os.WriteFile(notzip, []byte("hello"), 0o644)
-	for _, path := range []string{notzip, filepath.Join(dir, "missing.zip"), filepath.Join(corpusDir, "artifacts", "runpack_run_demo.zip")} {
-		if _, err := OpenPack(path); exitcode.Of(err) != exitcode.InvalidInput {
-			t.Errorf("%s: err = %v, want exit 6", path, err)
+	runpack := filepath.Join(dir, "runpack_run_demo.zip")
+	rp, err := Build(DemoRecord(), RecordOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rp.WriteFile(runpack); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ path, want string }{
+		{notzip, "not a zip"},
+		{filepath.Join(dir, "missing.zip"), "no such"},
+		{runpack, "runpack, not a pack"},
+	} {
+		_, err := OpenPack(tt.path)
+		if exitcode.Of(err) != exitcode.InvalidInput || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want exit 6 containing %q", tt.path, err, tt.want)
 		}
 	}
 	if _, err := BuildJobPack([]byte(`{"schema_id":"other"}`), nil, PackOptions{}); exitcode.Of(err) != exitcode.InvalidInput {
@@ -278,15 +302,8 @@ func TestPackBadInput(t *testing.T) {
 	}
 }
 
+// FuzzParsePackManifest is seeded from testdata/fuzz (manifests of packs Gait built).
 func FuzzParsePackManifest(f *testing.F) {
-	packs, _ := filepath.Glob(filepath.Join(corpusDir, "artifacts", "pack_*.zip"))
-	for _, p := range packs {
-		if a, err := safezip.Open(p, safezip.DefaultLimits); err == nil {
-			b, _ := a.ReadFile(FilePackManifest)
-			f.Add(b)
-			a.Close()
-		}
-	}
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ParsePackManifest(data)

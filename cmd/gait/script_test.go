@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gait-dev/gait/internal/scripttest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -32,13 +33,12 @@ func scriptClock(fixed string) func() time.Time {
 	return func() time.Time { return t }
 }
 
-// TestScripts runs the CLI end-to-end scripts in testdata/script.
-// GAIT_UPDATE=1 rewrites the expected files in the scripts.
+// TestScripts runs the CLI end-to-end scripts in testdata/script on the
+// repository's own inputs ($REPO is the module root, $TESTDATA its
+// testdata/). `gait-exit N args` checks an exact exit code; `schema NAME
+// FILE` validates an output against schemas/NAME. GAIT_UPDATE=1 rewrites the
+// expected files in the scripts.
 func TestScripts(t *testing.T) {
-	shared, err := filepath.Abs(filepath.Join("..", "..", "..", "shared"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	repo, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
@@ -49,19 +49,23 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("GAIT_UPDATE") == "1",
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"build-agent": func(ts *testscript.TestScript, _ bool, _ []string) { buildAgent(ts, agent) },
-		},
+		Cmds:                scriptCmds(agent),
 		Setup: func(env *testscript.Env) error {
-			env.Setenv("SHARED", shared)
-			env.Setenv("CORPUS", filepath.Join(shared, "conformance", "gait-v1"))
 			env.Setenv("REPO", repo)
+			env.Setenv("TESTDATA", filepath.Join(repo, "testdata"))
 			// $AGENT is examples/agents/scripted, for scripts that run a
 			// candidate agent; it is built on first use.
 			env.Setenv("AGENT", agent)
 			return nil
 		},
 	})
+}
+
+// scriptCmds are the shared script commands plus build-agent.
+func scriptCmds(agent string) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	cmds := scripttest.Cmds()
+	cmds["build-agent"] = func(ts *testscript.TestScript, _ bool, _ []string) { buildAgent(ts, agent) }
+	return cmds
 }
 
 var agentBuild struct {

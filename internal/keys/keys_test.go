@@ -41,16 +41,6 @@ func TestInitLoadVerify(t *testing.T) {
 	}
 }
 
-func TestConformancePublicKey(t *testing.T) {
-	pub, err := LoadPublic(filepath.Join("..", "..", "..", "shared", "conformance", "gait-v1", "artifacts", "signed", "gait_public.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := ID(pub), "55e9b2194605036ad1c7ed28abe7052c1acbf4dd14d1100cdf8444104b165ad6"; got != want {
-		t.Fatalf("key id %s, want %s", got, want)
-	}
-}
-
 func TestParseRejects(t *testing.T) {
 	for _, s := range []string{"", "!!!", Encode([]byte("short"))} {
 		if _, err := ParsePrivate(s); err == nil {

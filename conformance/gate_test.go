@@ -1,4 +1,4 @@
-package gate
+package conformance_test
 
 import (
 	"encoding/json"
@@ -8,18 +8,31 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gait-dev/gait/gate"
+	"github.com/gait-dev/gait/internal/digest"
 )
 
-// corpus is ../shared/conformance/gait-v1 relative to the module root.
-var corpus = filepath.Join("..", "..", "shared", "conformance", "gait-v1")
-
+// corpusPath is a file of the v1 corpus; a missing one fails the test.
 func corpusPath(t testing.TB, parts ...string) string {
 	t.Helper()
-	p := filepath.Join(append([]string{corpus}, parts...)...)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("conformance corpus not available: %v", err)
+	return need(t, "conformance/gait-v1/"+strings.Join(parts, "/"))
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
 	}
-	return p
+	return s
+}
+
+func mustDigest(t testing.TB, v any) string {
+	t.Helper()
+	d, err := digest.JSON(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 // referenceVerdicts were recorded by running the Gait v1 reference
@@ -135,15 +148,17 @@ var referenceVerdicts = []struct {
 	{"skills/require_approval_untrusted_source.yaml", "intents/intent_write.json", "allow", "", []string{"default_allow"}, []string{}, "1606b2bbd0aa4b3eaa0cf3a0c98460adc418d796f58dfd8940a40cba414f1f8c:dfc167dcb3d79e877289e4f145a956f3c68368bf9fa2913dd046ce89fe01967e", 0, 0},
 }
 
-func TestCorpusMatchesReference(t *testing.T) {
+// TestGateCorpusMatchesReference: every policy and intent of the corpus
+// gives the reference's verdict, rule, reason codes and digests.
+func TestGateCorpusMatchesReference(t *testing.T) {
 	base := corpusPath(t, "inputs", "policy")
-	policies := map[string]*Policy{}
+	policies := map[string]*gate.Policy{}
 	for _, tc := range referenceVerdicts {
 		t.Run(tc.policy+"/"+tc.intent, func(t *testing.T) {
 			p := policies[tc.policy]
 			if p == nil {
 				var err error
-				if p, err = LoadPolicy(filepath.Join(base, tc.policy)); err != nil {
+				if p, err = gate.LoadPolicy(filepath.Join(base, tc.policy)); err != nil {
 					t.Fatal(err)
 				}
 				policies[tc.policy] = p
@@ -152,11 +167,11 @@ func TestCorpusMatchesReference(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			in, err := ParseIntent(data, ProfileStandard)
+			in, err := gate.ParseIntent(data, gate.ProfileStandard)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out := p.Enforce(in, EnforceOptions{})
+			out := p.Enforce(in, gate.EnforceOptions{})
 			if got := p.Digest() + ":" + in.IntentDigest; got != tc.digests {
 				t.Errorf("digests = %s, want %s", got, tc.digests)
 			}
@@ -179,20 +194,20 @@ func TestCorpusMatchesReference(t *testing.T) {
 	}
 }
 
-// TestCorpusArtifacts checks the recorded gate_*.json and trace_*.json.
-func TestCorpusArtifacts(t *testing.T) {
-	p, err := LoadPolicy(corpusPath(t, "inputs", "policy", "base_high_risk.yaml"))
+// TestGateCorpusArtifacts checks the recorded gate_*.json and trace_*.json.
+func TestGateCorpusArtifacts(t *testing.T) {
+	p, err := gate.LoadPolicy(corpusPath(t, "inputs", "policy", "base_high_risk.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"delete", "write", "read"} {
 		var want struct {
-			Verdict      Verdict  `json:"verdict"`
-			ReasonCodes  []string `json:"reason_codes"`
-			Violations   []string `json:"violations"`
-			MatchedRule  string   `json:"matched_rule"`
-			IntentDigest string   `json:"intent_digest"`
-			PolicyDigest string   `json:"policy_digest"`
+			Verdict      gate.Verdict `json:"verdict"`
+			ReasonCodes  []string     `json:"reason_codes"`
+			Violations   []string     `json:"violations"`
+			MatchedRule  string       `json:"matched_rule"`
+			IntentDigest string       `json:"intent_digest"`
+			PolicyDigest string       `json:"policy_digest"`
 		}
 		raw, err := os.ReadFile(corpusPath(t, "artifacts", "gate", "gate_"+name+".json"))
 		if err != nil {
@@ -205,11 +220,11 @@ func TestCorpusArtifacts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in, err := ParseIntent(data, ProfileStandard)
+		in, err := gate.ParseIntent(data, gate.ProfileStandard)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := p.Enforce(in, EnforceOptions{})
+		out := p.Enforce(in, gate.EnforceOptions{})
 		if out.Verdict != want.Verdict || out.Decision.MatchedRule != want.MatchedRule || !slices.Equal(out.ReasonCodes, want.ReasonCodes) ||
 			!slices.Equal(nonNil(out.Violations), nonNil(want.Violations)) || in.IntentDigest != want.IntentDigest || p.Digest() != want.PolicyDigest {
 			t.Errorf("%s: got %+v %s %s, want %+v", name, out, in.IntentDigest, p.Digest(), want)
@@ -235,40 +250,31 @@ func TestCorpusArtifacts(t *testing.T) {
 	}
 }
 
-// TestInteropReference runs the reference binary when it is present.
-func TestInteropReference(t *testing.T) {
-	ref := filepath.Join("..", "..", "shared", "peers", "gait-reference")
-	if _, err := os.Stat(ref); err != nil {
-		t.Skip("reference binary not present")
-	}
-	if testing.Short() {
-		t.Skip("short mode")
-	}
-	ref, _ = filepath.Abs(ref)
+// TestGateInteropReference: the reference binary and Gait agree.
+func TestGateInteropReference(t *testing.T) {
+	ref := referenceBin(t)
 	pol := corpusPath(t, "inputs", "policy", "knowledge_worker_safe.yaml")
 	intent := corpusPath(t, "inputs", "policy", "intents", "intent_delete.json")
-	pol, _ = filepath.Abs(pol)
-	intent, _ = filepath.Abs(intent)
 	cmd := exec.Command(ref, "gate", "eval", "--policy", pol, "--intent", intent, "--json", "--trace-out", filepath.Join(t.TempDir(), "t.json"))
 	cmd.Dir = t.TempDir()
 	raw, _ := cmd.Output()
 	var got struct {
-		Verdict     Verdict  `json:"verdict"`
-		ReasonCodes []string `json:"reason_codes"`
+		Verdict     gate.Verdict `json:"verdict"`
+		ReasonCodes []string     `json:"reason_codes"`
 	}
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatalf("reference output: %v: %s", err, raw)
 	}
-	p, err := LoadPolicy(pol)
+	p, err := gate.LoadPolicy(pol)
 	if err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(intent)
-	in, err := ParseIntent(data, ProfileStandard)
+	in, err := gate.ParseIntent(data, gate.ProfileStandard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := p.Enforce(in, EnforceOptions{})
+	out := p.Enforce(in, gate.EnforceOptions{})
 	if out.Verdict != got.Verdict || strings.Join(out.ReasonCodes, ",") != strings.Join(got.ReasonCodes, ",") {
 		t.Errorf("gait %s %v, reference %s %v", out.Verdict, out.ReasonCodes, got.Verdict, got.ReasonCodes)
 	}
