@@ -21,7 +21,7 @@ var sharedDir, gaitBin string
 func TestMain(m *testing.M) {
 	dir := os.Getenv("GAIT_CONFORMANCE_DIR")
 	if dir == "" {
-		fmt.Println("conformance: not run; set GAIT_CONFORMANCE_DIR to the folder holding conformance/ and peers/ (make conformance GAIT_CONFORMANCE_DIR=../shared)")
+		fmt.Println("conformance: not run; set GAIT_CONFORMANCE_DIR to the folder holding conformance/ and peers/ (make conformance GAIT_CONFORMANCE_DIR=<folder>)")
 		os.Exit(0)
 	}
 	abs, err := filepath.Abs(dir)
