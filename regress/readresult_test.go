@@ -3,6 +3,7 @@ package regress
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -70,13 +71,24 @@ func TestReadResultRoundTrip(t *testing.T) {
 	}
 }
 
-// TestReadResultV1 reads a document with only v1's fields, as v1 writes it.
+// TestReadResultV1 reads a document with only the fields v1 writes: the
+// fixture and its run come from each grader's details.
 func TestReadResultV1(t *testing.T) {
-	rep, err := ReadResultFile(filepath.Join(corpus, "artifacts", "regress", "regress_result.json"))
+	doc := `{"schema_id":"gait.regress.result","schema_version":"1.0.0","created_at":"2026-03-01T00:00:00Z",
+	 "producer_version":"0.0.0-dev","fixture_set":"default","status":"pass","graders":[
+	 {"name":"run_x/expected_exit_code","status":"pass","reason_codes":[],
+	  "details":{"actual_exit_code":0,"expected_exit_code":0,"fixture":"run_x","run_id":"run_x"}},
+	 {"name":"run_x/trajectory","status":"pass","reason_codes":["trajectory_match"],
+	  "details":{"fixture":"run_x","run_id":"run_x","actual_tool_sequence":["tool.a"],"expected_tool_sequence":["tool.a"]}}]}`
+	path := filepath.Join(t.TempDir(), "regress_result.json")
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ReadResultFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Total != 1 || rep.Passed != 1 || rep.Fixtures[0].Name != "run_demo" || rep.Fixtures[0].RunID != "run_demo" {
+	if rep.Total != 1 || rep.Passed != 1 || rep.Fixtures[0].Name != "run_x" || rep.Fixtures[0].RunID != "run_x" {
 		t.Fatalf("%+v", rep)
 	}
 }
