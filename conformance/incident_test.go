@@ -2,6 +2,7 @@ package conformance_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,4 +89,45 @@ func TestCaptureSessionCheckpointMatchesReference(t *testing.T) {
 	if g, w := pick(gaitBin), pick(ref); g != w {
 		t.Fatalf("checkpoint 1: gait picked %s, reference %s", g, w)
 	}
+}
+
+// TestReduceInterchange checks that a run reduced by Gait verifies with the
+// reference and the other way round, and both pick the same failing step.
+func TestReduceInterchange(t *testing.T) {
+	ref := referenceBin(t)
+	dir := t.TempDir()
+	var intents, results []string
+	for i := range 20 {
+		status := "ok"
+		if i == 13 {
+			status = "error"
+		}
+		intents = append(intents, fmt.Sprintf(`{"intent_id":"intent_%d","tool_name":"tool.read","args":{"n":%d}}`, i, i))
+		results = append(results, fmt.Sprintf(`{"intent_id":"intent_%d","status":%q,"result":{"n":%d}}`, i, status, i))
+	}
+	rec := fmt.Sprintf(`{"run":{"run_id":"run_fail","created_at":"2026-02-05T00:00:00Z","env":{"os":"linux","arch":"amd64","runtime":"go"},"timeline":[]},"intents":[%s],"results":[%s],"refs":{"receipts":[]}}`,
+		strings.Join(intents, ","), strings.Join(results, ","))
+	if err := os.WriteFile(filepath.Join(dir, "fail.json"), []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, dir, gaitBin, "run", "record", "--input", "fail.json")
+	selected := func(out string) string {
+		var r struct {
+			Report struct {
+				SelectedIntentID   string `json:"selected_intent_id"`
+				ReducedIntentCount int    `json:"reduced_intent_count"`
+			} `json:"report"`
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%s/%d", r.Report.SelectedIntentID, r.Report.ReducedIntentCount)
+	}
+	g := selected(mustRun(t, dir, gaitBin, "run", "reduce", "--from", "run_fail", "--predicate", "non_ok_status", "--out", "g.zip", "--json"))
+	w := selected(mustRun(t, dir, ref, "run", "reduce", "--from", "gait-out/runpack_run_fail.zip", "--predicate", "non_ok_status", "--out", "r.zip", "--json"))
+	if g != w {
+		t.Fatalf("gait kept %s, reference %s", g, w)
+	}
+	mustRun(t, dir, ref, "verify", "g.zip", "--json")
+	mustRun(t, dir, gaitBin, "verify", "r.zip", "--json")
 }

@@ -23,7 +23,7 @@ func init() {
 			Short: "Record, inspect, replay and diff runpacks",
 			Long:  "run works with runpacks: record one from a run record, inspect it, print its ticket footer, replay it with stubbed tools, or diff two runs.",
 		}
-		cmd.AddCommand(newRunRecordCmd(a), newRunInspectCmd(a), newRunReceiptCmd(a), newRunReplayCmd(a), newRunDiffCmd(a))
+		cmd.AddCommand(newRunRecordCmd(a), newRunInspectCmd(a), newRunReceiptCmd(a), newRunReplayCmd(a), newRunDiffCmd(a), newRunReduceCmd(a))
 		cmd.AddCommand(newRunSessionCmd(a))
 		root.AddCommand(cmd)
 	})
