@@ -131,3 +131,41 @@ func TestReduceInterchange(t *testing.T) {
 	mustRun(t, dir, ref, "verify", "g.zip", "--json")
 	mustRun(t, dir, gaitBin, "verify", "r.zip", "--json")
 }
+
+// TestGuardPacksInterchange checks that evidence packs verify across
+// implementations, signed and unsigned, and that both build the same
+// entries from the same inputs.
+func TestGuardPacksInterchange(t *testing.T) {
+	ref := referenceBin(t)
+	dir := t.TempDir()
+	for _, f := range []string{"trace_read.json", "trace_delete.json"} {
+		b, err := os.ReadFile(need(t, "conformance/gait-v1/artifacts/gate/"+f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustRun(t, dir, gaitBin, "demo")
+	mustRun(t, dir, gaitBin, "keys", "init", "--out-dir", "k")
+	args := []string{"guard", "pack", "--run", "run_demo", "--template", "incident_response", "--trace", "trace_read.json,trace_delete.json", "--case-id", "INC-1", "--key-mode", "prod", "--private-key", "k/gait_private.key"}
+	out := mustRun(t, dir, gaitBin, append(args, "--out", "gait.zip", "--json")...)
+	mustRun(t, dir, ref, append(args, "--out", "ref.zip", "--json")...)
+	for _, verify := range []struct{ bin, pack string }{{ref, "gait.zip"}, {gaitBin, "ref.zip"}, {gaitBin, "gait.zip"}, {ref, "ref.zip"}} {
+		got := mustRun(t, dir, verify.bin, "guard", "verify", verify.pack, "--profile", "strict", "--public-key", "k/gait_public.key", "--json")
+		if !strings.Contains(got, `"signature_status":"verified"`) {
+			t.Errorf("%s guard verify %s: signature not verified: %s", filepath.Base(verify.bin), verify.pack, got)
+		}
+	}
+	var g struct {
+		PackID string `json:"pack_id"`
+	}
+	if err := json.Unmarshal([]byte(out), &g); err != nil {
+		t.Fatal(err)
+	}
+	refOut := mustRun(t, dir, ref, "guard", "verify", "ref.zip", "--json")
+	if !strings.Contains(refOut, `"pack_id":"`+g.PackID+`"`) {
+		t.Errorf("pack ids differ: gait %s, reference %s", g.PackID, refOut)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/gait-dev/gait/internal/safezip"
 )
 
 // scriptCmds are the scripts' own commands for building tampered inputs.
@@ -14,9 +16,10 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"zipset": zipSet,
 }
 
-// zipSet rewrites a zip in place: `zipset file.zip name content` replaces
-// (or adds) entry name; `zipset -dup file.zip name content` appends a second
-// entry of that name; `zipset -rm file.zip name` removes it.
+// zipSet rewrites a zip in place as a canonical archive (so only the
+// content is wrong): `zipset file.zip name content` replaces or adds entry
+// name; `zipset -rm file.zip name` removes it; `zipset -dup file.zip name
+// content` appends a second entry of that name.
 func zipSet(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! zipset")
@@ -33,29 +36,35 @@ func zipSet(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	ts.Check(err)
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	replaced := false
+	var files []safezip.File
 	for _, f := range zr.File {
 		if f.Name == args[1] && mode != "-dup" {
-			if mode == "-rm" || replaced {
-				continue
-			}
-			w, err := zw.Create(f.Name)
-			ts.Check(err)
-			_, err = io.WriteString(w, args[2])
-			ts.Check(err)
-			replaced = true
 			continue
 		}
-		ts.Check(zw.Copy(f))
+		rc, err := f.Open()
+		ts.Check(err)
+		b, err := io.ReadAll(rc)
+		ts.Check(err)
+		files = append(files, safezip.File{Name: f.Name, Data: b})
 	}
-	if mode != "-rm" && !replaced {
-		w, err := zw.Create(args[1])
+	if mode == "" {
+		files = append(files, safezip.File{Name: args[1], Data: []byte(args[2])})
+	}
+	out, err := safezip.Bytes(files)
+	ts.Check(err)
+	if mode == "-dup" {
+		// The canonical writer never writes a name twice; append one by hand.
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for _, f := range zr.File {
+			ts.Check(zw.Copy(f))
+		}
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: args[1], Method: zip.Deflate, Modified: safezip.FixedTime})
 		ts.Check(err)
 		_, err = io.WriteString(w, args[2])
 		ts.Check(err)
+		ts.Check(zw.Close())
+		out = buf.Bytes()
 	}
-	ts.Check(zw.Close())
-	ts.Check(os.WriteFile(path, buf.Bytes(), 0o644))
+	ts.Check(os.WriteFile(path, out, 0o644))
 }
