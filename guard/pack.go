@@ -45,10 +45,10 @@ var Templates = []string{"incident_response", "pci", "soc2"}
 
 // evidence kinds a control can draw on.
 const (
-	kindAccess     = "access" // approval audits, credential evidence, referenced receipts
-	kindRunpack    = "runpack"
-	kindTrace      = "trace"
-	kindRegress    = "regress"
+	kindAccess  = "access" // approval audits, credential evidence, referenced receipts
+	kindRunpack = "runpack"
+	kindTrace   = "trace"
+	kindRegress = "regress"
 )
 
 type controlDef struct {
@@ -122,7 +122,7 @@ type Window struct {
 
 // Options say what goes into a pack.
 type Options struct {
-	Template          string   // soc2 (default), pci or incident_response
+	Template          string // soc2 (default), pci or incident_response
 	CaseID            string
 	Traces            []string // gate trace files
 	Regress           []string // regress result files
