@@ -169,3 +169,37 @@ func TestGuardPacksInterchange(t *testing.T) {
 		t.Errorf("pack ids differ: gait %s, reference %s", g.PackID, refOut)
 	}
 }
+
+// TestIncidentPackMatchesReference checks that Gait's incident pack selects
+// the same evidence in the window as the reference, and that each side's
+// pack verifies with the other.
+func TestIncidentPackMatchesReference(t *testing.T) {
+	ref := referenceBin(t)
+	dir := t.TempDir()
+	mustRun(t, dir, gaitBin, "demo")
+	trace, err := os.ReadFile(need(t, "conformance/gait-v1/artifacts/gate/trace_read.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	regress, err := os.ReadFile(need(t, "conformance/gait-v1/artifacts/regress/regress_result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"trace_read.json": trace, "regress_result.json": regress} {
+		if err := os.WriteFile(filepath.Join(dir, "gait-out", name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, window := range []string{"24h", "1h"} {
+		gOut := mustRun(t, dir, gaitBin, "incident", "pack", "--from", "run_demo", "--window", window, "--out", "g.zip", "--json")
+		rOut := mustRun(t, dir, ref, "incident", "pack", "--from", "run_demo", "--window", window, "--out", "r.zip", "--json")
+		var g, r struct {
+			PackID string `json:"pack_id"`
+		}
+		if json.Unmarshal([]byte(gOut), &g) != nil || json.Unmarshal([]byte(rOut), &r) != nil || g.PackID != r.PackID {
+			t.Errorf("window %s: pack ids differ (same contents expected): gait %s, reference %s", window, gOut, rOut)
+		}
+		mustRun(t, dir, ref, "guard", "verify", "g.zip", "--json")
+		mustRun(t, dir, gaitBin, "guard", "verify", "r.zip", "--json")
+	}
+}

@@ -32,6 +32,7 @@ const (
 	FileRunpackSummary  = "runpack_summary.json"
 	FileTraceSummary    = "trace_summary.json"
 	FileRegressSummary  = "regress_summary.json"
+	FilePolicyDigests   = "policy_digests.json"
 	prefixApproval      = "approval_audit_"
 	prefixCredential    = "credential_evidence_"
 	schemaTrace         = "gait.gate.trace"
@@ -110,14 +111,16 @@ type Manifest struct {
 	SchemaVersion    string           `json:"schema_version"`
 	Signatures       []keys.Signature `json:"signatures,omitempty"`
 	TemplateID       string           `json:"template_id"`
-	Window           *Window          `json:"window,omitempty"`
+	IncidentWindow   *Window          `json:"incident_window,omitempty"`
 }
 
-// Window is the time window an incident pack collected evidence from.
+// Window is the time window an incident pack collected evidence from:
+// WindowSeconds either side of the run's created_at, bounds included.
 type Window struct {
-	Start    string `json:"start"`
-	End      string `json:"end"`
-	Duration string `json:"duration"`
+	From            string `json:"from"`
+	SelectionAnchor string `json:"selection_anchor"`
+	To              string `json:"to"`
+	WindowSeconds   int64  `json:"window_seconds"`
 }
 
 // Options say what goes into a pack.
@@ -130,7 +133,9 @@ type Options struct {
 	CredentialRecords []string
 	PrivateKey        ed25519.PrivateKey // signs the manifest when set
 	ProducerVersion   string
-	Window            *Window
+	// Window makes an incident pack: it is recorded in the manifest, with
+	// policy_digests.json listing the policies of the traces.
+	Window *Window
 }
 
 // Pack is a built evidence pack.
@@ -206,6 +211,16 @@ func Build(runPath string, opts Options) (*Pack, error) {
 			return nil, err
 		}
 	}
+	if opts.Window != nil {
+		digests, err := policyDigests(opts.Traces)
+		if err != nil {
+			return nil, err
+		}
+		if err := put(FilePolicyDigests, "report", map[string]any{"policy_digests": digests, "run_id": rp.Manifest.RunID,
+			"window_from": opts.Window.From, "window_to": opts.Window.To}, kindRegress); err != nil {
+			return nil, err
+		}
+	}
 	if len(opts.Regress) > 0 {
 		sum, err := regressSummary(opts.Regress)
 		if err != nil {
@@ -266,7 +281,7 @@ func Build(runPath string, opts Options) (*Pack, error) {
 	m := Manifest{
 		CaseID: opts.CaseID, ControlIndex: controls, CreatedAt: rp.Run.CreatedAt, EvidencePointers: pointers,
 		GeneratedAt: rp.Run.CreatedAt, ProducerVersion: cmp.Or(opts.ProducerVersion, rp.Run.ProducerVersion), RunID: rp.Manifest.RunID,
-		SchemaID: SchemaPackManifest, SchemaVersion: SchemaVersion, TemplateID: opts.Template, Window: opts.Window,
+		SchemaID: SchemaPackManifest, SchemaVersion: SchemaVersion, TemplateID: opts.Template, IncidentWindow: opts.Window,
 	}
 	out := make([]safezip.File, 0, len(names)+1)
 	for _, name := range names {

@@ -126,8 +126,8 @@ func (a *app) writePack(p *guard.Pack, out, runPath string, extra ...string) err
 		Controls        int           `json:"controls"`
 		Files           int           `json:"files"`
 		SignatureStatus string        `json:"signature_status"`
-		Window          *guard.Window `json:"window,omitempty"`
-	}{true, m.PackID, out, m.RunID, m.TemplateID, m.CaseID, len(m.ControlIndex), len(m.Contents), sig, m.Window},
+		Window          *guard.Window `json:"incident_window,omitempty"`
+	}{true, m.PackID, out, m.RunID, m.TemplateID, m.CaseID, len(m.ControlIndex), len(m.Contents), sig, m.IncidentWindow},
 		append(kv("pack_id", m.PackID, "pack_path", out, "run_id", m.RunID, "run", runPath, "template_id", m.TemplateID,
 			"controls", fmt.Sprint(len(m.ControlIndex)), "files", fmt.Sprint(len(m.Contents)), "signature_status", sig),
 			kv(append(extra, "next", "gait guard verify "+out)...)...))
