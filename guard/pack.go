@@ -296,7 +296,7 @@ func Build(runPath string, opts Options) (*Pack, error) {
 		if err != nil {
 			return nil, err
 		}
-		sd, err := signedDigest(raw)
+		sd, err := signedDigest(raw, "signatures")
 		if err != nil {
 			return nil, err
 		}
@@ -325,15 +325,16 @@ func packID(contents []Entry, runID string) (string, error) {
 	return "pack_" + digest.Bytes(b)[:16], nil
 }
 
-// signedDigest is the SHA-256 of the canonical manifest without its
-// signatures. It works on the raw document, so fields this version does not
-// know are covered too.
-func signedDigest(raw []byte) (string, error) {
+// signedDigest is the SHA-256 of the canonical document without its
+// signature field ("signatures" in a manifest, "signature" in a trace). It
+// works on the raw document, so fields this version does not know are
+// covered too.
+func signedDigest(raw []byte, sigField string) (string, error) {
 	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return "", err
 	}
-	delete(m, "signatures")
+	delete(m, sigField)
 	b, err := jcs.Marshal(m)
 	if err != nil {
 		return "", err

@@ -99,7 +99,7 @@ func Verify(path string, opts VerifyOptions) (VerifyResult, error) {
 	if len(m.Signatures) > 0 {
 		res.SignatureStatus = SignatureUnknown
 		if opts.PublicKey != nil {
-			sd, err := signedDigest(raw)
+			sd, err := signedDigest(raw, "signatures")
 			if err != nil {
 				return res, err
 			}

@@ -51,7 +51,7 @@ check fails, 6 when the input is not a runpack.`,
 	cmd.Flags().StringVar(&publicKey, "public-key", "", "ed25519 public key that must have signed the manifest")
 	cmd.Flags().StringVar(&privateKey, "private-key", "", "private key whose public half checks the signature")
 	cmd.Flags().BoolVar(&requireSig, "require-signature", false, "fail unless a signature verifies")
-	cmd.AddCommand(newVerifySessionChainCmd(a))
+	cmd.AddCommand(newVerifySessionChainCmd(a), newVerifyChainCmd(a))
 	return cmd
 }
 
