@@ -230,3 +230,29 @@ func TestVerifyChainInterchange(t *testing.T) {
 		})
 	}
 }
+
+// TestEncryptionInterchange checks that each side decrypts what the other
+// encrypted, and refuses a wrong key.
+func TestEncryptionInterchange(t *testing.T) {
+	ref := referenceBin(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "plain.txt"), []byte("incident evidence\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	key := "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	t.Setenv("GAIT_TEST_KEY", key)
+	t.Setenv("GAIT_WRONG_KEY", "HwAeAB0AHAAbABoAGQAYABcAFgAVABQAEwASABEAEAA=")
+	for _, side := range []struct{ name, enc, dec string }{{"gait-to-reference", gaitBin, ref}, {"reference-to-gait", ref, gaitBin}} {
+		t.Run(side.name, func(t *testing.T) {
+			mustRun(t, dir, side.enc, "guard", "encrypt", "--in", "plain.txt", "--out", side.name+".gaitenc", "--key-env", "GAIT_TEST_KEY")
+			mustRun(t, dir, side.dec, "guard", "decrypt", "--in", side.name+".gaitenc", "--out", side.name+".txt", "--key-env", "GAIT_TEST_KEY")
+			got, err := os.ReadFile(filepath.Join(dir, side.name+".txt"))
+			if err != nil || string(got) != "incident evidence\n" {
+				t.Fatalf("round trip gave %q, %v", got, err)
+			}
+			if _, code := runIn(t, dir, side.dec, "guard", "decrypt", "--in", side.name+".gaitenc", "--out", "wrong.txt", "--key-env", "GAIT_WRONG_KEY"); code == 0 {
+				t.Fatal("a wrong key decrypted")
+			}
+		})
+	}
+}

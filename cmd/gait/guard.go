@@ -21,7 +21,7 @@ func init() {
 run and the traces, regress results, approval audits and credential evidence
 around it, verify it, expire old evidence, and encrypt it for hand-over.`,
 		}
-		cmd.AddCommand(newGuardPackCmd(a), newGuardVerifyCmd(a))
+		cmd.AddCommand(newGuardPackCmd(a), newGuardVerifyCmd(a), newGuardRetainCmd(a), newGuardEncryptCmd(a), newGuardDecryptCmd(a))
 		root.AddCommand(cmd)
 	})
 }
