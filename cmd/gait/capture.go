@@ -22,8 +22,9 @@ artifact it names and writes a capture receipt (gait.capture.receipt, default
 gait-out/capture.json). A session chain resolves to one checkpoint's runpack:
 --checkpoint latest (the default) or its index; an index the chain does not
 have is refused. The receipt records the checkpoint and the runpack's manifest
-digest, so "gait regress add --from capture.json" imports exactly that
-runpack, and refuses it if it changed since. The receipt is deterministic.`,
+digest; resolving the receipt again (gait capture --from capture.json) yields
+exactly that runpack, and refuses it if it changed since. The receipt is
+deterministic.`,
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			r, err := capture.Capture(from, checkpoint, defaultOutDir, out)
@@ -42,7 +43,7 @@ runpack, and refuses it if it changed since. The receipt is deterministic.`,
 			}
 			text = append(text, kv("receipt", r.OutputPath)...)
 			if r.ArtifactType == capture.ArtifactRunpack {
-				text = append(text, kv("next", "gait regress add --from "+r.OutputPath)...)
+				text = append(text, kv("next", "gait regress add --from "+r.ArtifactPath, "next", "gait run reduce --from "+r.ArtifactPath)...)
 			}
 			a.emit(r, text)
 			return nil
