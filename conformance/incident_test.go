@@ -256,3 +256,37 @@ func TestEncryptionInterchange(t *testing.T) {
 		})
 	}
 }
+
+// TestWrapperExitCodesMatchReference checks that trace|test|enforce end
+// with the reference's exit codes for the same child and traces, and that
+// trace verify accepts the reference's signed corpus trace shape.
+func TestWrapperExitCodesMatchReference(t *testing.T) {
+	ref := referenceBin(t)
+	dir := t.TempDir()
+	for _, v := range []string{"read", "write", "delete"} {
+		b, err := os.ReadFile(need(t, "conformance/gait-v1/artifacts/gate/trace_"+v+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, v+".json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	child := "for t in \"$@\"; do echo \"trace_path=$t\"; done\n"
+	if err := os.WriteFile(filepath.Join(dir, "child.sh"), []byte(child), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range [][]string{
+		{"trace", "read.json"}, {"trace", "delete.json"}, {"test", "write.json"},
+		{"enforce", "read.json"}, {"enforce", "delete.json"}, {"enforce", "write.json"}, {"enforce", "missing.json"},
+		{"enforce", "read.json", "delete.json"}, {"test"},
+	} {
+		args := append([]string{c[0], "--", "sh", "child.sh"}, c[1:]...)
+		_, g := runIn(t, dir, gaitBin, args...)
+		_, r := runIn(t, dir, ref, args...)
+		if g != r {
+			t.Errorf("%v: gait exit %d, reference %d", c, g, r)
+		}
+	}
+	mustRun(t, dir, gaitBin, "trace", "verify", "read.json")
+}

@@ -61,7 +61,7 @@ func VerifyChain(opts ChainOptions) (ChainResult, error) {
 		problem("run: %s", oneLine(err))
 	}
 	if opts.Trace != "" {
-		tr, err := verifyTrace(opts.Trace, opts.PublicKey, opts.RequireSignature)
+		tr, err := VerifyTrace(opts.Trace, opts.PublicKey, opts.RequireSignature)
 		res.Trace = &tr
 		if err != nil {
 			if exitcode.Of(err) != exitcode.VerifyFailed {
@@ -120,8 +120,11 @@ func (res *ChainResult) linkPack(opts ChainOptions, problem func(string, ...any)
 	}
 }
 
-// verifyTrace checks a gate trace: schema, and the signature with key.
-func verifyTrace(path string, key ed25519.PublicKey, require bool) (TraceResult, error) {
+// VerifyTrace checks a gate trace: its schema and, with key, its ed25519
+// signature over the canonical document without "signature". With require,
+// a trace without a signature that verifies fails. Exit 2 for a failed
+// check, 6 for a file that is not a trace.
+func VerifyTrace(path string, key ed25519.PublicKey, require bool) (TraceResult, error) {
 	res := TraceResult{Path: path, SignatureStatus: SignatureMissing}
 	b, err := os.ReadFile(path)
 	if err != nil {
