@@ -290,3 +290,22 @@ func TestWrapperExitCodesMatchReference(t *testing.T) {
 	}
 	mustRun(t, dir, gaitBin, "trace", "verify", "read.json")
 }
+
+// TestMigrateCorpusIsCurrent checks that the v1 corpus runpacks are already
+// what Gait's writer writes (no_change), and that the reference agrees about
+// a runpack Gait migrated.
+func TestMigrateCorpusIsCurrent(t *testing.T) {
+	ref := referenceBin(t)
+	dir := t.TempDir()
+	for i, rel := range []string{"conformance/gait-v1/artifacts/runpack_run_demo.zip", "conformance/gait-v1/artifacts/signed/runpack_run_legacy_fixture.zip"} {
+		out := filepath.Join(dir, fmt.Sprintf("m%d.zip", i))
+		got := mustRun(t, dir, gaitBin, "migrate", need(t, rel), "--out", out, "--json")
+		if !strings.Contains(got, `"status":"no_change"`) {
+			t.Errorf("%s: %s", rel, got)
+		}
+		refOut := mustRun(t, dir, ref, "migrate", out, "--out", out+".ref.zip", "--json")
+		if !strings.Contains(refOut, `"status":"no_change"`) {
+			t.Errorf("reference on Gait's %s: %s", out, refOut)
+		}
+	}
+}

@@ -16,7 +16,7 @@ func init() {
 			Short: "Create and check ed25519 signing keys",
 			Long:  "keys manages the ed25519 key pairs that sign runpacks, traces and tokens.",
 		}
-		cmd.AddCommand(newKeysInitCmd(a), newKeysVerifyCmd(a))
+		cmd.AddCommand(newKeysInitCmd(a), newKeysVerifyCmd(a), newKeysRotateCmd(a))
 		root.AddCommand(cmd)
 	})
 }

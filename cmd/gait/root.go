@@ -170,7 +170,7 @@ var helpGroups = []struct {
 }{
 	{"start", "Getting started:", []string{"tour", "demo", "doctor"}},
 	{"runs", "Runs and evidence:", []string{"run", "verify", "pack", "report"}},
-	{"incidents", "Incidents:", []string{"capture", "incident", "guard", "trace", "test", "enforce"}},
+	{"incidents", "Incidents:", []string{"capture", "incident", "guard", "trace", "test", "enforce", "migrate"}},
 	{"ci", "CI regressions:", []string{"regress", "action"}},
 	{"gate", "Gate and signing:", []string{"gate", "policy", "approve", "delegate", "keys"}},
 	{"agents", "Agents at work:", []string{"mcp", "job"}},
