@@ -9,7 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -134,55 +134,35 @@ func traceTarget(path string, b []byte) (Target, error) {
 	return Target{ArtifactType: ArtifactTrace, Path: path, TraceID: t.TraceID}, nil
 }
 
-// chainTarget picks one checkpoint of a session chain and opens its runpack,
-// checking it is the runpack the checkpoint recorded.
+// chainTarget picks one checkpoint of a session chain, verifying the whole
+// chain (links, checkpoint runpacks and their manifest digests) first.
 func chainTarget(chainPath, checkpoint string) (Target, error) {
 	c, err := job.ReadChain(chainPath)
 	if err != nil {
 		return Target{}, err
 	}
-	cp := c.Checkpoints[len(c.Checkpoints)-1]
+	pos := len(c.Checkpoints)
 	if checkpoint != "" && checkpoint != "latest" {
 		n, err := strconv.ParseInt(checkpoint, 10, 64)
 		if err != nil || n < 1 {
 			return Target{}, exitcode.Invalidf("--checkpoint %q is not a checkpoint; pass latest or an index from 1", checkpoint)
 		}
-		found := false
-		for _, x := range c.Checkpoints {
-			if x.CheckpointIndex == n {
-				cp, found = x, true
-				break
-			}
-		}
-		if !found {
+		pos = slices.IndexFunc(c.Checkpoints, func(cp job.SessionCheckpoint) bool { return cp.CheckpointIndex == n }) + 1
+		if pos == 0 {
 			return Target{}, exitcode.Invalidf("%s: checkpoint %d not found; the chain has checkpoints %d to %d", chainPath, n,
 				c.Checkpoints[0].CheckpointIndex, c.Checkpoints[len(c.Checkpoints)-1].CheckpointIndex)
 		}
 	}
-	path := chainRunpack(chainPath, cp.RunpackPath)
+	path, err := job.RunpackFromChain(chainPath, strconv.Itoa(pos))
+	if err != nil {
+		return Target{}, err
+	}
 	t, err := runpackTarget(path)
 	if err != nil {
 		return Target{}, err
 	}
-	if cp.ManifestDigest != "" && cp.ManifestDigest != t.ManifestDigest {
-		return Target{}, exitcode.VerifyFailedf("%s: checkpoint %d runpack %s has manifest %s, the chain recorded %s; the runpack was replaced, verify the chain with `gait verify session-chain`",
-			chainPath, cp.CheckpointIndex, path, t.ManifestDigest, cp.ManifestDigest)
-	}
-	t.ChainPath, t.CheckpointIndex = chainPath, cp.CheckpointIndex
-	t.RunID = c.RunID
+	t.ChainPath, t.CheckpointIndex, t.RunID = chainPath, c.Checkpoints[pos-1].CheckpointIndex, c.RunID
 	return t, nil
-}
-
-// chainRunpack finds a checkpoint's runpack as written (relative to the
-// working directory), else relative to the chain's folder.
-func chainRunpack(chainPath, p string) string {
-	if filepath.IsAbs(p) {
-		return p
-	}
-	if _, err := os.Stat(p); err == nil {
-		return p
-	}
-	return filepath.Join(filepath.Dir(chainPath), p)
 }
 
 // receiptTarget follows a capture receipt to the artifact it pinned,
