@@ -48,7 +48,6 @@ func TestScripts(t *testing.T) {
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Cmds:                scriptCmds,
 		UpdateScripts:       os.Getenv("GAIT_UPDATE") == "1",
 		Cmds:                scriptCmds(agent),
 		Setup: func(env *testscript.Env) error {

@@ -23,10 +23,14 @@ import (
 //	schema NAME FILE [ENTRY] FILE (or ENTRY of the zip FILE) validates against
 //	                        schemas/NAME; .jsonl documents line by line,
 //	                        .yaml and .yml documents as YAML
+//	zipset [-dup|-rm] ZIP NAME [CONTENT]
+//	                        rewrite entry NAME of ZIP (canonically), remove
+//	                        it, or append a duplicate, to build tampered inputs
 func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"gait-exit": gaitExit,
 		"schema":    schema,
+		"zipset":    zipSet,
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package scripttest
 
 import (
 	"archive/zip"
@@ -11,15 +11,10 @@ import (
 	"github.com/gait-dev/gait/internal/safezip"
 )
 
-// scriptCmds are the scripts' own commands for building tampered inputs.
-var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
-	"zipset": zipSet,
-}
-
-// zipSet rewrites a zip in place as a canonical archive (so only the
-// content is wrong): `zipset file.zip name content` replaces or adds entry
-// name; `zipset -rm file.zip name` removes it; `zipset -dup file.zip name
-// content` appends a second entry of that name.
+// zipSet rewrites a zip in place as a canonical archive, so only the content
+// is wrong: `zipset file.zip name content` replaces or adds entry name;
+// `zipset -rm file.zip name` removes it; `zipset -dup file.zip name content`
+// appends a second entry of that name.
 func zipSet(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! zipset")
