@@ -24,9 +24,5 @@ check "incident: decrypted pack is the pack" cmp handed_over.zip gait-out/eviden
 check "incident: retention dry run" "$GAIT_BIN" guard retain --root gait-out --dry-run --report-out retention.json
 expect_code 6 "incident: unknown template refused" "$GAIT_BIN" incident pack --from run_incident --template hipaa
 expect_code 6 "incident: predicate that never fires refused" "$GAIT_BIN" run reduce --from run_incident --predicate missing_result
-if [ -x "$REF" ]; then
-  check "incident: reference verifies the reduced run" "$REF" verify "$reduced"
-  check "incident: reference verifies the evidence pack" "$REF" guard verify gait-out/evidence_pack_inc_2291.zip
-fi
 unset GAIT_EVIDENCE_KEY
 cd "$work"
