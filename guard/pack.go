@@ -34,7 +34,7 @@ const (
 	FileRegressSummary  = "regress_summary.json"
 	FilePolicyDigests   = "policy_digests.json"
 	prefixApproval      = "approval_audit_"
-	prefixCredential    = "credential_evidence_"
+	prefixCredential    = "credential_evidence_" //nolint:gosec // a file name prefix, not a credential
 	schemaTrace         = "gait.gate.trace"
 	schemaRegress       = "gait.regress.result"
 	schemaApprovalAudit = "gait.gate.approval_audit_record"

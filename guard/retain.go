@@ -76,7 +76,14 @@ func Retain(opts RetainOptions, producerVersion string) (RetentionReport, error)
 	if st, err := os.Stat(opts.Root); err != nil || !st.IsDir() {
 		return rep, exitcode.Invalidf("%s: not a folder; pass --root with the folder holding traces and packs", opts.Root)
 	}
-	err := filepath.WalkDir(opts.Root, func(path string, d fs.DirEntry, err error) error {
+	// Walk and delete through an os.Root, so nothing outside --root can be
+	// reached, even if a folder is swapped for a symlink mid-walk.
+	root, err := os.OpenRoot(opts.Root)
+	if err != nil {
+		return rep, exitcode.Invalidf("%s: %v; pass --root with a readable folder", opts.Root, unwrapPathErr(err))
+	}
+	defer root.Close()
+	err = fs.WalkDir(root.FS(), ".", func(rel string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -97,6 +104,7 @@ func Retain(opts RetainOptions, producerVersion string) (RetentionReport, error)
 		if kind == "pack" {
 			ttl = opts.PackTTL
 		}
+		path := filepath.Join(opts.Root, filepath.FromSlash(rel))
 		f := RetainedFile{Action: "kept", AgeSeconds: int64(age / time.Second), Kind: kind, ModifiedAt: info.ModTime().UTC().Format(time.RFC3339), Path: path}
 		if age <= ttl {
 			rep.KeptFiles = append(rep.KeptFiles, f)
@@ -104,7 +112,7 @@ func Retain(opts RetainOptions, producerVersion string) (RetentionReport, error)
 		}
 		f.Action = "would_delete"
 		if !opts.DryRun {
-			if err := os.Remove(path); err != nil {
+			if err := root.Remove(rel); err != nil {
 				return err
 			}
 			f.Action = "deleted"

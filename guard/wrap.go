@@ -77,7 +77,7 @@ func Wrap(ctx context.Context, opts WrapOptions) (WrapResult, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, opts.Command[0], opts.Command[1:]...) //nolint:gosec // the user names the child on purpose
+	cmd := exec.CommandContext(ctx, opts.Command[0], opts.Command[1:]...)
 	cmd.Dir = opts.Dir
 	cmd.Env = append(slices.Clone(opts.Env), "GAIT_WRAPPER_MODE="+opts.Mode)
 	var stdout, stderr bytes.Buffer

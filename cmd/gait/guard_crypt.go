@@ -51,7 +51,7 @@ func (k *keyFlags) load(a *app) ([]byte, guard.KeySource, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), keyCommandTimeout)
 		defer cancel()
 		var out, errb bytes.Buffer
-		c := exec.CommandContext(ctx, k.command, k.args...) //nolint:gosec // the user names the key command on purpose
+		c := exec.CommandContext(ctx, k.command, k.args...)
 		c.Stdout, c.Stderr = &out, &errb
 		if err := c.Run(); err != nil {
 			return nil, src, exitcode.Invalidf("--key-command %s: %v %s; make the command print the key and exit 0", k.command, err, strings.TrimSpace(errb.String()))
