@@ -78,7 +78,7 @@ func buildAgent(ts *testscript.TestScript, path string) {
 	agentBuild.once.Do(func() {
 		out, err := exec.Command("go", "build", "-o", path, "../../examples/agents/scripted").CombinedOutput()
 		if err != nil {
-			agentBuild.err = fmt.Errorf("go build examples/agents/scripted: %v\n%s", err, out)
+			agentBuild.err = fmt.Errorf("go build examples/agents/scripted: %w\n%s", err, out)
 		}
 	})
 	ts.Check(agentBuild.err)
