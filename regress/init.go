@@ -2,14 +2,17 @@ package regress
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/gait-dev/gait/capture"
 	"github.com/gait-dev/gait/internal/atomicfile"
 	"github.com/gait-dev/gait/internal/exitcode"
 	"github.com/gait-dev/gait/job"
@@ -160,7 +163,20 @@ type source struct {
 func readSource(opts InitOptions) (source, error) {
 	var path string
 	var src source
-	if strings.HasSuffix(opts.From, ".json") {
+	if isCaptureReceipt(opts.From) {
+		// A receipt names exactly the runpack (and checkpoint) it pinned.
+		t, err := capture.Resolve(opts.From, opts.Checkpoint, opts.OutDir)
+		if err != nil {
+			return src, err
+		}
+		if t.ArtifactType != capture.ArtifactRunpack {
+			return src, exitcode.Invalidf("%s: the receipt captures a %s, not a run; capture a runpack or a session chain to make a fixture", opts.From, t.ArtifactType)
+		}
+		path = t.Path
+		if t.ChainPath != "" {
+			src.chain, src.checkpoint = filepath.ToSlash(t.ChainPath), int(t.CheckpointIndex)
+		}
+	} else if strings.HasSuffix(opts.From, ".json") {
 		p, err := job.RunpackFromChain(opts.From, opts.Checkpoint)
 		if err != nil {
 			return src, err
@@ -188,6 +204,26 @@ func readSource(opts InitOptions) (source, error) {
 	}
 	src.data, src.name = data, path
 	return src, nil
+}
+
+// isCaptureReceipt reports whether path is a `gait capture` receipt.
+func isCaptureReceipt(path string) bool {
+	if !strings.HasSuffix(path, ".json") {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20)) // receipts are small; a chain is told apart by its head
+	if err != nil {
+		return false
+	}
+	var head struct {
+		SchemaID string `json:"schema_id"`
+	}
+	return json.Unmarshal(data, &head) == nil && head.SchemaID == capture.SchemaReceipt
 }
 
 // policyRelative stores a policy path relative to the fixture folder and

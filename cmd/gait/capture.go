@@ -43,7 +43,7 @@ deterministic.`,
 			}
 			text = append(text, kv("receipt", r.OutputPath)...)
 			if r.ArtifactType == capture.ArtifactRunpack {
-				text = append(text, kv("next", "gait regress add --from "+r.ArtifactPath, "next", "gait run reduce --from "+r.ArtifactPath)...)
+				text = append(text, kv("next", "gait regress add --from "+r.OutputPath, "next", "gait run reduce --from "+r.ArtifactPath)...)
 			}
 			a.emit(r, text)
 			return nil
