@@ -13,12 +13,18 @@ import (
 )
 
 // Trace is a gait.gate.trace record: which intent met which policy and
-// what the gate answered. It holds no wall-clock time (created_at is the
-// intent's), so the same inputs give the same bytes and signature.
+// what the gate answered. It holds no wall-clock time (created_at and
+// observed_at are the intent's), so the same inputs give the same bytes and
+// signature.
 type Trace struct {
-	SchemaID         string           `json:"schema_id"`
-	SchemaVersion    string           `json:"schema_version"`
-	CreatedAt        string           `json:"created_at"`
+	SchemaID      string `json:"schema_id"`
+	SchemaVersion string `json:"schema_version"`
+	CreatedAt     string `json:"created_at"`
+	// ObservedAt is when the gate saw the intent. Gait v1 takes the clock;
+	// Gait writes the intent's time. v1 re-encodes a trace before checking
+	// its signature and fills a missing observed_at with the zero time, so
+	// a trace without it would not verify there.
+	ObservedAt       string           `json:"observed_at,omitempty"`
 	ProducerVersion  string           `json:"producer_version"`
 	TraceID          string           `json:"trace_id"`
 	ToolName         string           `json:"tool_name"`
@@ -96,7 +102,7 @@ func BuildTrace(in *Intent, out Outcome, priv ed25519.PrivateKey, producerVersio
 		created = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	tr := Trace{
-		SchemaID: TraceSchemaID, SchemaVersion: SchemaVersion, CreatedAt: created.Format(time.RFC3339Nano),
+		SchemaID: TraceSchemaID, SchemaVersion: SchemaVersion, CreatedAt: created.Format(time.RFC3339Nano), ObservedAt: created.Format(time.RFC3339Nano),
 		ProducerVersion: producer(producerVersion), TraceID: TraceID(in, out), ToolName: in.ToolName,
 		ArgsDigest: in.ArgsDigest, IntentDigest: in.IntentDigest, PolicyDigest: out.PolicyDigest,
 		PolicyID: PolicySchemaID, PolicyVersion: SchemaVersion, Verdict: out.Verdict,
@@ -173,18 +179,33 @@ func relationship(in *Intent, out Outcome, traceID string, rules []string) *Rela
 	}
 }
 
-// VerifyTrace checks a signed trace against a public key.
-func VerifyTrace(tr Trace, pub ed25519.PublicKey) error {
-	if tr.Signature == nil {
+// VerifyTrace checks the signature of a trace document as written: the
+// signed digest covers the canonical JSON of every field but "signature",
+// including fields Trace does not model (v1's event_id, latency_ms), so v1
+// traces verify as v1 signed them.
+func VerifyTrace(doc []byte, pub ed25519.PublicKey) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &fields); err != nil {
+		return err
+	}
+	rawSig, ok := fields["signature"]
+	if !ok || string(rawSig) == "null" {
 		return &TokenError{Code: "trace_signature_missing", Msg: "trace is not signed"}
 	}
-	body := tr
-	body.Signature = nil
-	d, err := digest.JSON(body)
+	var sig keys.Signature
+	if err := json.Unmarshal(rawSig, &sig); err != nil {
+		return &TokenError{Code: "trace_signature_invalid", Msg: "trace signature is malformed: " + err.Error()}
+	}
+	delete(fields, "signature")
+	body, err := json.Marshal(fields)
 	if err != nil {
 		return err
 	}
-	return keys.VerifySignature(pub, *tr.Signature, d)
+	d, err := digest.RawJSON(body)
+	if err != nil {
+		return err
+	}
+	return keys.VerifySignature(pub, sig, d)
 }
 
 // WriteTrace writes a trace as indented JSON through an atomic rename.

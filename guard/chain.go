@@ -11,7 +11,6 @@ import (
 
 	"github.com/gait-dev/gait/gate"
 	"github.com/gait-dev/gait/internal/exitcode"
-	"github.com/gait-dev/gait/internal/keys"
 	"github.com/gait-dev/gait/pack"
 )
 
@@ -144,13 +143,7 @@ func VerifyTrace(path string, key ed25519.PublicKey, require bool) (TraceResult,
 	if tr.Signature != nil {
 		res.SignatureStatus = SignatureUnknown
 		if key != nil {
-			// The signed digest covers the whole document as written, fields
-			// this version does not model included (v1's observed_at, latency_ms).
-			d, err := signedDigest(b, "signature")
-			if err == nil {
-				err = keys.VerifySignature(key, *tr.Signature, d)
-			}
-			if err != nil {
+			if err := gate.VerifyTrace(b, key); err != nil {
 				res.SignatureStatus = "failed"
 				return res, exitcode.VerifyFailedf("%s: signature does not verify: %v", path, err)
 			}
