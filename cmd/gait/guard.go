@@ -69,6 +69,32 @@ func (a *app) publicKey(path, env string) (ed25519.PublicKey, error) {
 	return nil, nil
 }
 
+// verifyKeyFlags name the key a signature must verify with, the ways v1
+// takes it: a public key (file or variable), or a private key whose public
+// half is used.
+type verifyKeyFlags struct{ public, publicEnv, private, privateEnv string }
+
+func (k *verifyKeyFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&k.public, "public-key", "", "ed25519 public key file")
+	f.StringVar(&k.publicEnv, "public-key-env", "", "environment variable holding the public key text")
+	f.StringVar(&k.private, "private-key", "", "private key file whose public half checks the signature")
+	f.StringVar(&k.privateEnv, "private-key-env", "", "environment variable holding a private key whose public half checks the signature")
+}
+
+// key returns the verifying key; nil when no flag names one.
+func (k *verifyKeyFlags) key(a *app) (ed25519.PublicKey, error) {
+	// With both, the public key wins, as in v1.
+	if pub, err := a.publicKey(k.public, k.publicEnv); err != nil || pub != nil {
+		return pub, err
+	}
+	priv, err := a.signingKey(k.private, k.privateEnv)
+	if err != nil || priv == nil {
+		return nil, err
+	}
+	return priv.Public().(ed25519.PublicKey), nil
+}
+
 // evidenceFlags are the inputs guard pack and incident pack share.
 type evidenceFlags struct {
 	template, caseID, out, keyMode, privateKey, privateKeyEnv string

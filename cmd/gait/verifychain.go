@@ -12,7 +12,8 @@ import (
 // newVerifyChainCmd is `verify chain`; verify.go adds it.
 func newVerifyChainCmd(a *app) *cobra.Command {
 	var o guard.ChainOptions
-	var run, profile, publicKey, publicKeyEnv string
+	var run, profile string
+	var key verifyKeyFlags
 	cmd := &cobra.Command{
 		Use:   "chain --run <run_id|path> [--trace trace.json] [--pack evidence_pack.zip]",
 		Short: "Verify a run, its gate trace and its evidence pack together",
@@ -34,7 +35,7 @@ check fails (all are listed), 6 for missing or wrong inputs.`,
 			if err != nil {
 				return exitcode.Invalidf("no run given; pass --run <run_id|runpack.zip>")
 			}
-			if o.PublicKey, err = a.publicKey(publicKey, publicKeyEnv); err != nil {
+			if o.PublicKey, err = key.key(a); err != nil {
 				return err
 			}
 			o.Run, o.RequireSignature = path, o.RequireSignature || profile == "strict"
@@ -65,7 +66,6 @@ check fails (all are listed), 6 for missing or wrong inputs.`,
 	f.StringVar(&o.Pack, "pack", "", "evidence pack zip")
 	f.StringVar(&profile, "profile", "standard", "standard or strict (strict requires verified signatures)")
 	f.BoolVar(&o.RequireSignature, "require-signature", false, "fail unless every artifact's signature verifies")
-	f.StringVar(&publicKey, "public-key", "", "ed25519 public key file")
-	f.StringVar(&publicKeyEnv, "public-key-env", "", "environment variable holding the public key text")
+	key.add(cmd)
 	return cmd
 }

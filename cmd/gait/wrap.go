@@ -79,19 +79,20 @@ timeout is exit 1. --json includes the child's stdout and stderr.`,
 }
 
 func newTraceVerifyCmd(a *app) *cobra.Command {
-	var publicKey, publicKeyEnv string
+	var key verifyKeyFlags
 	var requireSig bool
 	cmd := &cobra.Command{
 		Use:   "verify <trace.json>",
 		Short: "Verify a gate trace and its signature",
 		Long: `trace verify checks a gate trace (gait.gate.trace): its schema and, with
---public-key or --public-key-env, its ed25519 signature over the canonical
+--public-key or --public-key-env (or the public half of --private-key or
+--private-key-env), its ed25519 signature over the canonical
 document without "signature" (v1 traces verify too). Without a key the
 signature is reported unknown; --require-signature fails unless it verifies.
 Exit 2 when a check fails, 6 when the file is not a trace.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			pub, err := a.publicKey(publicKey, publicKeyEnv)
+			pub, err := key.key(a)
 			if err != nil {
 				return err
 			}
@@ -107,8 +108,7 @@ Exit 2 when a check fails, 6 when the file is not a trace.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&publicKey, "public-key", "", "ed25519 public key file")
-	cmd.Flags().StringVar(&publicKeyEnv, "public-key-env", "", "environment variable holding the public key text")
+	key.add(cmd)
 	cmd.Flags().BoolVar(&requireSig, "require-signature", false, "fail unless the signature verifies")
 	return cmd
 }
