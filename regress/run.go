@@ -24,6 +24,9 @@ type RunOptions struct {
 	// read only deterministic fields, so it changes nothing; it is
 	// accepted so v1 workflows run unchanged.
 	AllowNondeterministic bool
+	// payloads keeps recorded args and results whole (an agent is served
+	// them).
+	payloads bool
 	// Progress, when set, is called after each fixture is graded.
 	Progress func(done, total int)
 }
