@@ -73,7 +73,7 @@ func TestDecodedRunpacksStayFlat(t *testing.T) {
 	if held > 1*mib {
 		t.Errorf("fat records: the decoded runpack holds %d KiB, want at most 1 MiB", held>>10)
 	}
-	// Kept whole for a policy, the args count against MaxHeldPayloads.
+	// Kept whole for a policy, the args count against MaxHeldArgs.
 	rp, err = pack.OpenWith(fat, pack.ReadOptions{Args: true})
 	if err != nil || len(rp.Intents[0].Args) < mib {
 		t.Fatalf("fat records with args: %v", err)
@@ -83,14 +83,14 @@ func TestDecodedRunpacksStayFlat(t *testing.T) {
 // Records and lines over the limits are refused with exit 6 naming the
 // limit; at the limits they are read.
 func TestDecodeLimits(t *testing.T) {
-	defer func(n int64) { pack.MaxHeldPayloads = n }(pack.MaxHeldPayloads)
-	pack.MaxHeldPayloads = 6 << 20
+	defer func(n int64) { pack.MaxHeldArgs = n }(pack.MaxHeldArgs)
+	pack.MaxHeldArgs = 6 << 20
 	fat := writeHostile(t, packtest.FatRecords, 8<<20, 0)
 	if _, err := pack.Open(fat); err != nil {
 		t.Fatalf("summary read: %v", err)
 	}
 	_, err := pack.OpenWith(fat, pack.ReadOptions{Args: true})
 	if exitcode.Of(err) != exitcode.InvalidInput || !strings.Contains(err.Error(), "hold more than") {
-		t.Fatalf("args of %d MiB: %v, want exit 6 naming the limit", pack.MaxHeldPayloads>>20, err)
+		t.Fatalf("args of %d MiB: %v, want exit 6 naming the limit", pack.MaxHeldArgs>>20, err)
 	}
 }

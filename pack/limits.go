@@ -57,8 +57,9 @@ var (
 	// strings, kept payloads and a fixed cost per record) when payloads
 	// over InlinePayload are dropped.
 	MaxHeld int64 = 16 << 20
-	// MaxHeldPayloads bounds the same when args or results are kept whole
-	// (ReadOptions).
+	// MaxHeldArgs bounds the same when args are kept whole (ReadOptions),
+	// MaxHeldPayloads when results are too.
+	MaxHeldArgs     int64 = 32 << 20
 	MaxHeldPayloads int64 = 96 << 20
 )
 
