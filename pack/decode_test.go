@@ -1,7 +1,9 @@
 package pack_test
 
 import (
+	"encoding/json"
 	"errors"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -92,5 +94,38 @@ func TestDecodeLimits(t *testing.T) {
 	_, err := pack.OpenWith(fat, pack.ReadOptions{Args: true})
 	if exitcode.Of(err) != exitcode.InvalidInput || !strings.Contains(err.Error(), "hold more than") {
 		t.Fatalf("args of %d MiB: %v, want exit 6 naming the limit", pack.MaxHeldArgs>>20, err)
+	}
+}
+
+// A summary read drops payloads over InlinePayload but keeps their
+// digests and a result's recorded verdict; readers that ask for args or
+// results get them whole, byte for byte.
+func TestReadOptionsKeepPayloads(t *testing.T) {
+	big := `{"text":"` + strings.Repeat("x", 2*pack.InlinePayload) + `"}`
+	path := filepath.Join(t.TempDir(), "runpack.zip")
+	packtest.Write(t, path, func(r *pack.RunRecord) {
+		r.Intents[0].Args = json.RawMessage(big)
+		r.Results[0].Result = json.RawMessage(`{"verdict":"block","body":"` + strings.Repeat("y", 2*pack.InlinePayload) + `"}`)
+		r.Results[1].Result = json.RawMessage(`{"Verdict":"block"}`)
+	})
+	built := packtest.Build(t, func(r *pack.RunRecord) {}, pack.RecordOptions{})
+	for _, opts := range []pack.ReadOptions{{}, {Args: true}, {Args: true, Results: true}} {
+		rp, err := pack.OpenWith(path, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, res := rp.Intents[0], rp.Results[0]
+		if got := string(in.Args); (got == big) != opts.Args || in.ArgsDigest == "" {
+			t.Errorf("%+v: args %d bytes, digest %q", opts, len(got), in.ArgsDigest)
+		}
+		if (len(res.Result) > 0) != opts.Results || res.ResultDigest == "" || res.Verdict != "block" {
+			t.Errorf("%+v: result %d bytes, digest %q, verdict %q", opts, len(res.Result), res.ResultDigest, res.Verdict)
+		}
+		if v := rp.Results[1].Verdict; v != "" {
+			t.Errorf("%+v: verdict %q read from a key other than \"verdict\"", opts, v)
+		}
+		if len(rp.Intents) != len(built.Intents) || string(rp.Intents[1].Args) != string(built.Intents[1].Args) {
+			t.Errorf("%+v: small args not kept: %s", opts, rp.Intents[1].Args)
+		}
 	}
 }
