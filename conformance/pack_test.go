@@ -55,7 +55,7 @@ func TestPackRecordMatchesCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A runpack read back keeps only its manifest's bytes: compare the
+	// A runpack read back does not keep its JSONL files' bytes: compare the
 	// entries themselves.
 	a, err := safezip.Open(signedPath, pack.RunpackLimits)
 	if err != nil {

@@ -90,7 +90,7 @@ func readRunpack(path string, a *safezip.Archive, opts ReadOptions) (*Runpack, e
 	if err != nil {
 		return nil, err
 	}
-	rp.files = map[string][]byte{FileManifest: raw}
+	rp.files[FileManifest] = raw
 	return rp, nil
 }
 
@@ -174,7 +174,9 @@ func (d *decoder) decode(m Manifest) (*Runpack, error) {
 	if err := d.hold(FileRefs, len(run)+len(refs)); err != nil {
 		return nil, err
 	}
-	d.small[FileRun], d.small[FileRefs] = nil, nil
+	rp.files = map[string][]byte{FileRun: run, FileRefs: refs}
+	delete(d.small, FileRun)
+	delete(d.small, FileRefs)
 	if err := d.intents(rp); err != nil {
 		return nil, err
 	}

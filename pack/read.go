@@ -277,8 +277,9 @@ func schemaOrVerify(path string, err error) error {
 }
 
 // File returns the exact bytes of a file of a runpack built in memory
-// (Build). A runpack read from an archive keeps only its manifest's: the
-// reader decodes the other files as they stream and lets their bytes go.
+// (Build). A runpack read from an archive keeps those of manifest.json,
+// run.json and refs.json only: the reader decodes the JSONL files as they
+// stream and lets their bytes go.
 func (rp *Runpack) File(name string) []byte { return rp.files[name] }
 
 // ResultFor returns the recorded result for an intent id.
