@@ -108,7 +108,7 @@ func TestReadOptionsKeepPayloads(t *testing.T) {
 		r.Results[0].Result = json.RawMessage(`{"verdict":"block","body":"` + strings.Repeat("y", 2*pack.InlinePayload) + `"}`)
 		r.Results[1].Result = json.RawMessage(`{"Verdict":"block"}`)
 	})
-	built := packtest.Build(t, func(r *pack.RunRecord) {}, pack.RecordOptions{})
+	built := packtest.Build(t, nil, pack.RecordOptions{})
 	for _, opts := range []pack.ReadOptions{{}, {Args: true}, {Args: true, Results: true}} {
 		rp, err := pack.OpenWith(path, opts)
 		if err != nil {

@@ -57,9 +57,9 @@ var (
 	// strings, kept payloads and a fixed cost per record) when payloads
 	// over InlinePayload are dropped.
 	MaxHeld int64 = 16 << 20
-	// MaxHeldArgs bounds the same when args are kept whole (ReadOptions),
-	// MaxHeldPayloads when results are too.
-	MaxHeldArgs     int64 = 32 << 20
+	// MaxHeldArgs bounds the same when args are kept whole (ReadOptions).
+	MaxHeldArgs int64 = 32 << 20
+	// MaxHeldPayloads bounds the same when args and results are kept whole.
 	MaxHeldPayloads int64 = 96 << 20
 )
 
