@@ -94,6 +94,23 @@ func readRunpack(path string, a *safezip.Archive, opts ReadOptions) (*Runpack, e
 	return rp, nil
 }
 
+// Held estimates the bytes rp holds in memory: a fixed cost per record,
+// the payloads it keeps and the documents' bytes (what MaxHeld bounds
+// when reading, give or take the strings of each record).
+func (rp *Runpack) Held() int64 {
+	n := int64(len(rp.Intents)+len(rp.Results)) * recordOverhead
+	for _, in := range rp.Intents {
+		n += int64(len(in.Args))
+	}
+	for _, r := range rp.Results {
+		n += int64(len(r.Result))
+	}
+	for _, b := range rp.files {
+		n += int64(len(b))
+	}
+	return n
+}
+
 // decoder decodes the documents of a runpack whose digests hold, counting
 // what the result holds against its budget.
 type decoder struct {
