@@ -77,7 +77,7 @@ func OpenRecording(path string) (*pack.Runpack, error) {
 	if st.IsDir() {
 		path = filepath.Join(path, "runpack.zip")
 	}
-	return pack.Open(path)
+	return pack.OpenWith(path, pack.ReadOptions{Args: true, Results: true})
 }
 
 // NewReplay builds a replay server for rp.

@@ -133,7 +133,7 @@ func (rp *Runpack) BehaviourLines() []string {
 
 // payloadText shows a value when it was captured, its digest otherwise.
 func payloadText(raw json.RawMessage, digest string) string {
-	if len(raw) > 0 && len(raw) <= 400 {
+	if len(raw) > 0 && len(raw) <= InlinePayload {
 		return string(raw)
 	}
 	return "sha256:" + digest

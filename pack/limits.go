@@ -38,6 +38,31 @@ var (
 	}
 )
 
+// Limits on decoding a runpack whose digests hold: what one runpack can
+// cost in memory once read (`run inspect|replay|diff`, a regress fixture),
+// whatever its archive limits allow. The largest real runs (20,000 intents
+// captured raw, records of about 1.3 KB) hold 10 MiB decoded without their
+// payloads and 47 MiB with them. See "Limits" in docs/formats.md.
+const (
+	// MaxRecords bounds the records of intents.jsonl and of results.jsonl.
+	MaxRecords = 50_000
+	// MaxRecordSize bounds one line of intents.jsonl or results.jsonl.
+	MaxRecordSize int64 = 4 << 20
+	// maxDocSize bounds run.json and refs.json, decoded whole.
+	maxDocSize int64 = 4 << 20
+)
+
+var (
+	// MaxHeld bounds what the decoded records of one runpack hold (their
+	// strings, kept payloads and a fixed cost per record) when payloads
+	// over InlinePayload are dropped.
+	MaxHeld int64 = 16 << 20
+	// MaxHeldArgs bounds the same when args are kept whole (ReadOptions).
+	MaxHeldArgs int64 = 32 << 20
+	// MaxHeldPayloads bounds the same when args and results are kept whole.
+	MaxHeldPayloads int64 = 96 << 20
+)
+
 // maxManifestSize bounds manifest.json and pack_manifest.json, read before
 // anything else: a manifest lists a few files and signatures.
 const maxManifestSize = 1 << 20

@@ -1,13 +1,13 @@
 package pack
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 	"runtime"
 	"strings"
@@ -82,28 +82,41 @@ func archiveError(path string, err error) error {
 	return exitcode.Invalidf("%s: %v", path, err)
 }
 
-// Open reads a whole runpack into memory. It reads the manifest first and
-// rejects entries it does not declare before anything else inflates, then
-// checks every declared file's digest as it inflates (large files are
-// hashed before they are held, so a wrong one never fills memory), then
-// parses the documents. Signatures (and canonical compression) are checked
-// by Verify. Failures wrap ErrIntegrity or ErrSchema.
+// Open reads a runpack's documents into memory. It reads the manifest
+// first and rejects entries it does not declare before anything else
+// inflates, then checks every declared file's digest as it inflates (large
+// files are hashed before they are decoded, so a wrong one never fills
+// memory), then decodes the documents, the JSONL files as they stream,
+// within the decoding limits (see limits.go). The raw bytes are not kept,
+// and neither are args and results larger than InlinePayload (their
+// digests are): see ReadOptions. Signatures (and canonical compression)
+// are checked by Verify. Failures wrap ErrIntegrity or ErrSchema.
 func Open(path string) (*Runpack, error) {
+	return OpenWith(path, ReadOptions{})
+}
+
+// OpenWith is Open keeping what opts asks for.
+func OpenWith(path string, opts ReadOptions) (*Runpack, error) {
 	a, err := openArchive(path, readLimits)
 	if err != nil {
 		return nil, err
 	}
 	defer a.Close()
-	return readRunpack(path, a)
+	return readRunpack(path, a, opts)
 }
 
 // OpenBytes is Open for a runpack held in memory.
 func OpenBytes(name string, data []byte) (*Runpack, error) {
+	return OpenBytesWith(name, data, ReadOptions{})
+}
+
+// OpenBytesWith is OpenWith for a runpack held in memory.
+func OpenBytesWith(name string, data []byte, opts ReadOptions) (*Runpack, error) {
 	a, err := safezip.NewReader(bytes.NewReader(data), int64(len(data)), readLimits)
 	if err != nil {
 		return nil, archiveError(name, err)
 	}
-	return readRunpack(name, a)
+	return readRunpack(name, a, opts)
 }
 
 func integrityError(path string, err error) error {
@@ -142,28 +155,15 @@ func readManifest(path string, a *safezip.Archive) (Manifest, []byte, error) {
 	return m, raw, nil
 }
 
-func readRunpack(path string, a *safezip.Archive) (*Runpack, error) {
-	m, raw, err := readManifest(path, a)
-	if err != nil {
-		return nil, err
-	}
-	files, err := readDeclared(path, a, m.Files)
-	if err != nil {
-		return nil, err
-	}
-	files[FileManifest] = raw
-	return parse(path, m, files)
-}
-
-// holdUnhashed is the largest entry read into memory before its digest is
-// known; larger ones are hashed as they stream first and only read once
-// the digest holds.
-const holdUnhashed = 4 << 20
+// holdUnhashedPack is the largest pack entry read into memory before its
+// digest is known; larger ones are hashed as they stream first and only
+// read once the digest holds.
+const holdUnhashedPack = 4 << 20
 
 // readDeclared reads every declared file, checking its digest. Entries are
 // known to be exactly the declared ones (see checkEntries).
 func readDeclared(path string, a *safezip.Archive, declared []FileDigest) (map[string][]byte, error) {
-	if err := hashDeclared(path, a, declared, holdUnhashed); err != nil {
+	if err := hashDeclared(path, a, declared, holdUnhashedPack, nil); err != nil {
 		return nil, err
 	}
 	files := make(map[string][]byte, len(declared)+1)
@@ -172,7 +172,7 @@ func readDeclared(path string, a *safezip.Archive, declared []FileDigest) (map[s
 		if err != nil {
 			return nil, archiveError(path, err)
 		}
-		if a.Size(f.Path) <= holdUnhashed {
+		if a.Size(f.Path) <= holdUnhashedPack {
 			if got := digest.Bytes(b); got != f.SHA256 {
 				return nil, integrityError(path, digestMismatch(f, got))
 			}
@@ -191,8 +191,9 @@ func digestMismatch(f FileDigest, got string) error {
 // cores (large entries also inflate on all cores). It stops starting
 // entries once one fails and reports the first failure in manifest order,
 // which does not depend on timing: every entry before it was started and
-// finished.
-func hashDeclared(path string, a *safezip.Archive, declared []FileDigest, above int64) error {
+// finished. When lines is not nil, lines[i] counts the newlines of each
+// entry hashed.
+func hashDeclared(path string, a *safezip.Archive, declared []FileDigest, above int64, lines []int) error {
 	errs := make([]error, len(declared))
 	var failed atomic.Int64
 	failed.Store(int64(len(declared)))
@@ -209,7 +210,14 @@ func hashDeclared(path string, a *safezip.Archive, declared []FileDigest, above 
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			sum, err := a.Sum(f.Path, sha256.New)
+			newHash := sha256.New
+			if lines != nil {
+				newHash = func() hash.Hash {
+					lines[i] = 0
+					return &lineCounter{Hash: sha256.New(), n: &lines[i]}
+				}
+			}
+			sum, err := a.Sum(f.Path, newHash)
 			switch {
 			case err != nil:
 				errs[i] = archiveError(path, err)
@@ -235,47 +243,15 @@ func hashDeclared(path string, a *safezip.Archive, declared []FileDigest, above 
 	return nil
 }
 
-// parse decodes the documents of a runpack whose manifest and digests hold.
-func parse(path string, m Manifest, files map[string][]byte) (*Runpack, error) {
-	schemaFail := func(err error) error {
-		return exitcode.Wrap(exitcode.VerifyFailed, fmt.Errorf("%s: %w", path, kindError{ErrSchema, err}))
-	}
-	rp := &Runpack{Manifest: m, files: files}
-	if err := json.Unmarshal(files[FileRun], &rp.Run); err != nil {
-		return nil, schemaFail(fmt.Errorf("%s: %w", FileRun, err))
-	}
-	if err := CheckRunID(rp.Run.RunID); err != nil {
-		return nil, runIDError(path, FileRun, err)
-	}
-	if err := json.Unmarshal(files[FileRefs], &rp.Refs); err != nil {
-		return nil, schemaFail(fmt.Errorf("%s: %w", FileRefs, err))
-	}
-	if err := errors.Join(
-		checkSchema(FileRun, rp.Run.SchemaID, rp.Run.SchemaVersion, SchemaRun),
-		checkSchema(FileRefs, rp.Refs.SchemaID, rp.Refs.SchemaVersion, SchemaRefs),
-	); err != nil {
-		return nil, schemaOrVerify(path, err)
-	}
-	// Lines are checked as they are decoded, so a file of lines that are
-	// not runpack records stops at the first rather than becoming millions
-	// of empty records.
-	var err error
-	rp.Intents, err = parseLines(FileIntents, files[FileIntents], func(i int, in *Intent) error {
-		return lineSchema(FileIntents, i, in.SchemaID, in.SchemaVersion, SchemaIntent)
-	})
-	if err == nil {
-		rp.Results, err = parseLines(FileResults, files[FileResults], func(i int, r *Result) error {
-			return lineSchema(FileResults, i, r.SchemaID, r.SchemaVersion, SchemaResult)
-		})
-	}
-	var se schemaLineError
-	switch {
-	case errors.As(err, &se):
-		return nil, schemaOrVerify(path, se.err)
-	case err != nil:
-		return nil, schemaFail(err)
-	}
-	return rp, nil
+// lineCounter is a hash that also counts the newlines written to it.
+type lineCounter struct {
+	hash.Hash
+	n *int
+}
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	*c.n += bytes.Count(p, []byte{'\n'})
+	return c.Hash.Write(p)
 }
 
 // schemaLineError is a line that decodes but is not the record expected.
@@ -300,31 +276,10 @@ func schemaOrVerify(path string, err error) error {
 	return exitcode.Wrap(exitcode.VerifyFailed, fmt.Errorf("%s: %s: %w", path, first, ErrSchema))
 }
 
-// parseLines decodes one T per non-blank line, calling check on each (i
-// counts records from 0) and stopping at the first problem.
-func parseLines[T any](file string, data []byte, check func(i int, v *T) error) ([]T, error) {
-	var out []T
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), len(data)+1)
-	line := 0
-	for sc.Scan() {
-		line++
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		var v T
-		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", file, line, err)
-		}
-		if err := check(len(out), &v); err != nil {
-			return nil, schemaLineError{err}
-		}
-		out = append(out, v)
-	}
-	return out, sc.Err()
-}
-
-// File returns the exact bytes of a payload file.
+// File returns the exact bytes of a file of a runpack built in memory
+// (Build). A runpack read from an archive keeps those of manifest.json,
+// run.json and refs.json only: the reader decodes the JSONL files as they
+// stream and lets their bytes go.
 func (rp *Runpack) File(name string) []byte { return rp.files[name] }
 
 // ResultFor returns the recorded result for an intent id.

@@ -84,6 +84,9 @@ type Result struct {
 	SchemaID        string          `json:"schema_id"`
 	SchemaVersion   string          `json:"schema_version"`
 	Status          string          `json:"status"`
+	// Verdict is the string under the result payload's "verdict" key, kept
+	// by readers even when they drop the payload.
+	Verdict string `json:"-"`
 }
 
 // Refs is refs.json: the reference receipts of a run. Receipts stay raw so

@@ -51,7 +51,7 @@ func Verify(path string, opts VerifyOptions) (VerifyResult, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if err := hashDeclared(path, a, m.Files, -1); err != nil {
+	if err := hashDeclared(path, a, m.Files, -1, nil); err != nil {
 		return fail(err)
 	}
 	res.FilesChecked = len(m.Files)

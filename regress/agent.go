@@ -187,7 +187,7 @@ func gradeCandidate(configDir string, f *FixtureResult, agent *AgentConfig, ev P
 		return out
 	}
 	ref := FixtureRef{Name: f.Name, RunID: f.RunID, Runpack: f.Runpack}
-	g, err := loadGrading(filepath.Join(configDir, DefaultConfig), ref, &RunOptions{Evaluator: ev})
+	g, err := loadGrading(filepath.Join(configDir, DefaultConfig), ref, &RunOptions{Evaluator: ev, payloads: true})
 	if err != nil {
 		return all("fixture_unusable", err.Error())
 	}

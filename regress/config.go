@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gait-dev/gait/internal/atomicfile"
+	"github.com/gait-dev/gait/internal/capped"
 	"github.com/gait-dev/gait/internal/exitcode"
 )
 
@@ -68,13 +69,19 @@ func LoadConfig(path string) (*Config, error) {
 	return cfg, nil
 }
 
+// MaxConfigSize bounds a regress config (gait.yaml): over 10,000 fixtures.
+const MaxConfigSize = 2 << 20
+
 // loadConfig is LoadConfig without the fixture count check, for init to
 // extend a config that has none yet.
 func loadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := capped.ReadFile(path, MaxConfigSize)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+		switch {
+		case errors.Is(err, os.ErrNotExist):
 			return nil, exitcode.Invalidf("%s: no regress config; create one with `gait regress init --from <run_id|runpack.zip>`", path)
+		case errors.Is(err, capped.ErrTooLarge):
+			return nil, exitcode.Invalidf("%s: %v; a config lists fixtures, split it into several (see Limits in docs/formats.md)", path, err)
 		}
 		return nil, exitcode.Invalidf("%s: %v", path, err)
 	}

@@ -9,8 +9,10 @@ import (
 	"os"
 	"strings"
 
+	"github.com/gait-dev/gait/internal/capped"
 	"github.com/gait-dev/gait/internal/digest"
 	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/pack"
 )
 
 // FixtureFile is the name of a fixture's expectation file.
@@ -55,14 +57,21 @@ type Fixture struct {
 	ExpectedResultDigests []string `json:"expected_result_digests,omitempty"`
 }
 
+// MaxFixtureSize bounds a fixture.json: the expectations of a run of
+// pack.MaxRecords steps.
+const MaxFixtureSize = 8 << 20
+
 // LoadFixture reads and checks a fixture.json. Every problem is invalid
 // input (exit 6): a fixture that cannot be read says nothing about the
 // behaviour it pins.
 func LoadFixture(path string) (*Fixture, error) {
-	data, err := os.ReadFile(path)
+	data, err := capped.ReadFile(path, MaxFixtureSize)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+		switch {
+		case errors.Is(err, os.ErrNotExist):
 			return nil, exitcode.Invalidf("%s is missing; recreate the fixture with `gait regress add --from <runpack>`", path)
+		case errors.Is(err, capped.ErrTooLarge):
+			return nil, exitcode.Invalidf("%s: %v; gait reads fixtures of up to %d steps (see Limits in docs/formats.md)", path, err, pack.MaxRecords)
 		}
 		return nil, exitcode.Invalidf("%s: %v", path, err)
 	}

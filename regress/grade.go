@@ -90,13 +90,16 @@ func loadGrading(configPath string, ref FixtureRef, opts *RunOptions) (*grading,
 		g.notice = fmt.Sprintf("%s: expected_verdict_sequence holds gate verdicts under %s; graded by the policy grader (re-create the fixture with `gait regress add --policy` to pin both)", fixturePath, f.Policy)
 	}
 	g.fixture = f
-	if g.rp, err = openFixtureRunpack(configPath, ref.Name, filepath.Join(configDir, filepath.FromSlash(ref.Runpack))); err != nil {
+	// Payloads are kept only for what hands them on: a policy the args, an
+	// agent's replay the args and results (see Limits in docs/formats.md).
+	read := pack.ReadOptions{Args: f.Policy != "" || opts.payloads, Results: opts.payloads}
+	if g.rp, err = openFixtureRunpack(configPath, ref.Name, filepath.Join(configDir, filepath.FromSlash(ref.Runpack)), read); err != nil {
 		return nil, err
 	}
 	g.candidate, g.candidatePath = g.rp, ref.Runpack
 	if f.CandidateRunpack != "" {
 		g.candidatePath = path.Join(dirRel, f.CandidateRunpack)
-		if g.candidate, err = openFixtureRunpack(configPath, ref.Name, filepath.Join(dir, filepath.FromSlash(f.CandidateRunpack))); err != nil {
+		if g.candidate, err = openFixtureRunpack(configPath, ref.Name, filepath.Join(dir, filepath.FromSlash(f.CandidateRunpack)), read); err != nil {
 			return nil, err
 		}
 	}
@@ -110,14 +113,14 @@ func isDir(p string) bool {
 
 // openFixtureRunpack opens and verifies a fixture's runpack; a missing,
 // unreadable or tampered runpack is invalid input.
-func openFixtureRunpack(configPath, name, p string) (*pack.Runpack, error) {
+func openFixtureRunpack(configPath, name, p string, read pack.ReadOptions) (*pack.Runpack, error) {
 	if _, err := os.Stat(p); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, exitcode.Invalidf("%s: fixture %q: runpack %s is missing; restore it or re-create the fixture with `gait regress add`", configPath, name, p)
 		}
 		return nil, exitcode.Invalidf("%s: fixture %q: %v", configPath, name, err)
 	}
-	rp, err := pack.Open(p)
+	rp, err := pack.OpenWith(p, read)
 	if err != nil {
 		msg := strings.TrimPrefix(oneLine(err.Error()), p+": ")
 		return nil, exitcode.Invalidf("%s: fixture %q: runpack %s is unusable: %s; restore it or re-create the fixture with `gait regress add`", configPath, name, p, msg)

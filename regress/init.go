@@ -62,7 +62,7 @@ func Init(opts InitOptions) (InitResult, error) {
 	if err != nil {
 		return InitResult{}, err
 	}
-	rp, err := pack.OpenBytes(src.name, src.data)
+	rp, err := pack.OpenBytesWith(src.name, src.data, pack.ReadOptions{Args: opts.Policy != ""})
 	if err != nil {
 		return InitResult{}, err
 	}

@@ -24,6 +24,9 @@ type RunOptions struct {
 	// read only deterministic fields, so it changes nothing; it is
 	// accepted so v1 workflows run unchanged.
 	AllowNondeterministic bool
+	// payloads keeps recorded args and results whole (an agent is served
+	// them).
+	payloads bool
 	// Progress, when set, is called after each fixture is graded.
 	Progress func(done, total int)
 }
@@ -31,6 +34,10 @@ type RunOptions struct {
 // epoch is the result time when no runpack says otherwise; output never
 // depends on the clock.
 const epoch = "1980-01-01T00:00:00Z"
+
+// reloadAbove is the most a fixture's runpacks may hold between being
+// checked and being graded; larger ones are read again to be graded.
+const reloadAbove = 1 << 20
 
 // Run grades the fixtures of the config at configPath, in name order.
 // Anything that keeps a fixture from being graded (unreadable config, no
@@ -49,7 +56,22 @@ func Run(configPath string, opts RunOptions) (*Report, error) {
 	slices.SortStableFunc(refs, func(a, b FixtureRef) int { return strings.Compare(a.Name, b.Name) })
 	gradings := make([]*grading, len(refs))
 	errs := make([]error, len(refs))
-	parallel(len(refs), opts.Parallel, func(i int) { gradings[i], errs[i] = loadGrading(configPath, refs[i], &opts) })
+	// Every fixture is read and checked before any is graded. A large
+	// runpack is let go once checked and read again when its fixture is
+	// graded, so the run holds at most one per worker, not all of them.
+	createdAt := ""
+	parallel(len(refs), opts.Parallel, func(i int) {
+		gradings[i], errs[i] = loadGrading(configPath, refs[i], &opts)
+		if errs[i] != nil {
+			return
+		}
+		if i == 0 {
+			createdAt = gradings[0].rp.Manifest.CreatedAt
+		}
+		if gradings[i].rp.Held()+gradings[i].candidate.Held() > reloadAbove {
+			gradings[i].rp, gradings[i].candidate = nil, nil
+		}
+	})
 	var notices []string
 	for i, err := range errs {
 		if err != nil {
@@ -67,8 +89,15 @@ func Run(configPath string, opts RunOptions) (*Report, error) {
 	var mu sync.Mutex
 	done := 0
 	parallel(len(refs), opts.Parallel, func(i int) {
-		gradings[i].context = context
-		results[i] = gradings[i].grade()
+		g := gradings[i]
+		if g.rp == nil {
+			if g, errs[i] = loadGrading(configPath, refs[i], &opts); errs[i] != nil {
+				return
+			}
+		}
+		g.context = context
+		results[i] = g.grade()
+		gradings[i].rp, gradings[i].candidate = nil, nil
 		if opts.Progress != nil {
 			mu.Lock()
 			done++
@@ -76,10 +105,15 @@ func Run(configPath string, opts RunOptions) (*Report, error) {
 			mu.Unlock()
 		}
 	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
 	rep := &Report{FixtureSet: cfg.FixtureSet, Config: configPath, Status: StatusPass, Total: len(results),
 		Fixtures: results, CreatedAt: epoch, ProducerVersion: opts.ProducerVersion, Notices: notices}
-	if len(gradings) > 0 && gradings[0].rp.Manifest.CreatedAt != "" {
-		rep.CreatedAt = gradings[0].rp.Manifest.CreatedAt
+	if createdAt != "" {
+		rep.CreatedAt = createdAt
 	}
 	for _, r := range results {
 		if r.Status == StatusPass {

@@ -57,6 +57,10 @@ func statusVerdict(status string) string {
 // ResultVerdict is the verdict one recorded result stands for: its
 // result.verdict when that names a verdict, else its status.
 func ResultVerdict(r pack.Result) string {
+	// A runpack read back keeps the verdict even when it drops the payload.
+	if v, ok := NormalizeVerdict(r.Verdict); ok && r.Verdict != "" {
+		return v
+	}
 	// A map, not a struct: the key is "verdict" exactly, not "Verdict".
 	var body map[string]json.RawMessage
 	if len(r.Result) > 0 && json.Unmarshal(r.Result, &body) == nil && len(body["verdict"]) > 0 {

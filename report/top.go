@@ -173,7 +173,7 @@ func Top(opts TopOptions) (*TopReport, error) {
 	var actions []TopAction
 	runs := map[string]bool{}
 	for _, p := range opts.Runs {
-		rp, err := pack.Open(p)
+		rp, err := pack.OpenWith(p, pack.ReadOptions{Args: true})
 		if err != nil {
 			return nil, exitcode.Invalidf("%s: %v; pass a runpack written by `gait run record` or `gait demo`", p, err)
 		}

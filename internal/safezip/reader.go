@@ -214,7 +214,7 @@ func NewReader(ra io.ReaderAt, size int64, limits Limits) (*Archive, error) {
 		}
 		total += usize
 		if total > limits.MaxTotalSize {
-			return nil, limitErr(f.Name, "total uncompressed size exceeds the limit of %s", human(limits.MaxTotalSize))
+			return nil, limitErr(f.Name, "total uncompressed size exceeds the limit of %s", HumanSize(limits.MaxTotalSize))
 		}
 		a.byName[f.Name] = i
 		a.Entries = append(a.Entries, Entry{
@@ -255,15 +255,15 @@ func checkEntryCount(ra io.ReaderAt, size int64, limits Limits) error {
 func checkSizes(name string, usize, csize int64, limits Limits) error {
 	switch {
 	case usize > limits.MaxEntrySize:
-		return limitErr(name, "size %s exceeds the limit of %s per entry", human(usize), human(limits.MaxEntrySize))
+		return limitErr(name, "size %s exceeds the limit of %s per entry", HumanSize(usize), HumanSize(limits.MaxEntrySize))
 	case usize > csize*limits.MaxRatio+RatioSlack:
-		return limitErr(name, "inflates %d-fold (%s from %s), beyond the limit of %d-fold: a zip bomb", usize/max(csize, 1), human(usize), human(csize), limits.MaxRatio)
+		return limitErr(name, "inflates %d-fold (%s from %s), beyond the limit of %d-fold: a zip bomb", usize/max(csize, 1), HumanSize(usize), HumanSize(csize), limits.MaxRatio)
 	}
 	return nil
 }
 
-// human formats a byte count for messages.
-func human(n int64) string {
+// HumanSize formats a byte count for messages.
+func HumanSize(n int64) string {
 	switch {
 	case n >= 1<<30 && n%(1<<30) == 0:
 		return fmt.Sprintf("%d GiB", n>>30)

@@ -1,8 +1,10 @@
 package packtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -29,10 +31,17 @@ const (
 	// LocalHeader renames intents.jsonl in its local header only, so the
 	// local header disagrees with the central directory.
 	LocalHeader = "local-header"
+	// ManyRecords replaces intents.jsonl with Size bytes of the smallest
+	// records that decode, digests recomputed so every one holds: cheap to
+	// verify, costly to hold once decoded.
+	ManyRecords = "many-records"
+	// FatRecords replaces intents.jsonl with records whose args are 1 MiB
+	// of text each, Size bytes in all, digests recomputed.
+	FatRecords = "fat-records"
 )
 
 // HostileVariants lists the variants Hostile builds.
-var HostileVariants = []string{BombDeclared, BombUndeclared, BombLyingSize, ManyEntries, LocalHeader}
+var HostileVariants = []string{BombDeclared, BombUndeclared, BombLyingSize, ManyEntries, LocalHeader, ManyRecords, FatRecords}
 
 // DemoFiles returns the demo runpack's entries, name to bytes.
 func DemoFiles() (map[string][]byte, error) {
@@ -68,6 +77,9 @@ func Hostile(variant string, size int64, ratio int) ([]byte, error) {
 	case ManyEntries:
 		extra = ziptest.Many("extra/", int(size))
 	case LocalHeader:
+	case ManyRecords, FatRecords:
+		files[pack.FileIntents] = records(variant, size)
+		return withDigests(files)
 	default:
 		return nil, fmt.Errorf("packtest: unknown hostile variant %q", variant)
 	}
@@ -104,6 +116,46 @@ func WithRunID(id string) ([]byte, error) {
 		return nil, err
 	}
 	m.RunID = id
+	if files[pack.FileManifest], err = json.Marshal(m); err != nil {
+		return nil, err
+	}
+	return withDigests(files)
+}
+
+// records returns about size bytes of intents.jsonl: minimal records for
+// ManyRecords, records with 1 MiB of args for FatRecords. Ids and args are
+// pseudo-random (the same every time) so the entry compresses like real
+// runpacks, well within the ratio limit.
+func records(variant string, size int64) []byte {
+	r := rand.New(rand.NewPCG(1, 2)) //nolint:gosec // reproducible test data, not secrets
+	var out bytes.Buffer
+	for int64(out.Len()) < size {
+		if variant == FatRecords {
+			fmt.Fprintf(&out, `{"args":{"text":"%s"},"intent_id":"i%x","schema_id":"gait.runpack.intent","schema_version":"1.0.0","tool_name":"tool.read"}`+"\n", randomText(r, 1<<20), r.Uint64())
+		} else {
+			fmt.Fprintf(&out, `{"intent_id":"%x","schema_id":"gait.runpack.intent","schema_version":"1.0.0"}`+"\n", r.Uint64())
+		}
+	}
+	return out.Bytes()
+}
+
+func randomText(r *rand.Rand, n int) string {
+	const letters = "abcdefghijklmnopqrstuvwxyz "
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = letters[r.IntN(len(letters))]
+	}
+	return string(b)
+}
+
+// withDigests zips files with the manifest's digests recomputed, so every
+// one holds.
+func withDigests(files map[string][]byte) ([]byte, error) {
+	var m pack.Manifest
+	err := json.Unmarshal(files[pack.FileManifest], &m)
+	if err != nil {
+		return nil, err
+	}
 	for i, f := range m.Files {
 		m.Files[i].SHA256 = digest.Bytes(files[f.Path])
 	}

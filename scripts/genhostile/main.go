@@ -1,6 +1,7 @@
 // Command genhostile writes the hostile runpacks and the regress project
 // measured in docs/performance.md: one runpack per variant (zip bombs,
-// lying sizes, many entries, a disagreeing local header) and a gait.yaml
+// lying sizes, many entries, a disagreeing local header, records whose
+// digests hold but cost memory once decoded) and a gait.yaml
 // whose fixtures are those runpacks.
 //
 //	go run ./scripts/genhostile -out /tmp/hostile -size 1073741824 -ratio 260
@@ -16,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gait-dev/gait/pack"
 	"github.com/gait-dev/gait/pack/packtest"
 )
 
@@ -47,8 +49,12 @@ func run(out string, size int64, ratio int, entries int64) error {
 	var fixtures []fixture
 	for _, v := range packtest.HostileVariants {
 		n := size
-		if v == packtest.ManyEntries {
+		switch v {
+		case packtest.ManyEntries:
 			n = entries
+		case packtest.ManyRecords, packtest.FatRecords:
+			// Records whose digests hold: as large as an entry may be.
+			n = min(size, pack.RunpackLimits.MaxEntrySize-2<<20)
 		}
 		data, err := packtest.Hostile(v, n, ratio)
 		if err != nil {
