@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/gait-dev/gait/doctor"
 	"github.com/gait-dev/gait/pack"
 	"github.com/gait-dev/gait/regress"
 	"github.com/gait-dev/gait/report"
@@ -70,8 +69,9 @@ at the end unless --keep is given, and prints what to run next.`,
 				fmt.Fprintf(a.out, "kept_dir=%s\n", dir)
 			}
 			if runByGoRun() {
-				// `go run` leaves no gait on PATH for the next= commands.
-				fmt.Fprintf(a.out, "install=go install github.com/gait-dev/gait/cmd/gait@%s\n", doctor.ReleasedVersion)
+				// `go run ./cmd/gait` runs from a clone and leaves no gait on
+				// PATH for the next= commands: install the one in the clone.
+				fmt.Fprintf(a.out, "install=go install ./cmd/gait\n")
 			}
 			for _, n := range next {
 				fmt.Fprintf(a.out, "next=%s\n", n)
