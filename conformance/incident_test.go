@@ -311,3 +311,40 @@ func TestMigrateCorpusIsCurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestEvidencePackInventoryAndPDF checks that inventory snapshots and the
+// rendered summary.pdf give the reference's pack, byte for byte (same pack
+// id), for every template, and that each side verifies the other's.
+func TestEvidencePackInventoryAndPDF(t *testing.T) {
+	ref := referenceBin(t)
+	dir := t.TempDir()
+	inv := `{"schema_id":"gait.scout.inventory_snapshot","schema_version":"1.0.0","created_at":"2026-02-05T00:00:00Z","snapshot_id":"s1","items":[{"tool":"tool.read"}],"extra":1}`
+	if err := os.WriteFile(filepath.Join(dir, "inv.json"), []byte(inv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, dir, gaitBin, "demo")
+	packID := func(out string) string {
+		var r struct {
+			PackID string `json:"pack_id"`
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil || r.PackID == "" {
+			t.Fatalf("no pack_id in %s", out)
+		}
+		return r.PackID
+	}
+	for _, tmpl := range []string{"soc2", "pci", "incident_response"} {
+		args := []string{"guard", "pack", "--run", "run_demo", "--inventory", "inv.json", "--render-pdf", "--template", tmpl, "--case-id", "C(1)", "--json"}
+		g := packID(mustRun(t, dir, gaitBin, append(args, "--out", "g_"+tmpl+".zip")...))
+		r := packID(mustRun(t, dir, ref, append(args, "--out", "r_"+tmpl+".zip")...))
+		if g != r {
+			t.Errorf("%s: gait pack %s, reference pack %s", tmpl, g, r)
+		}
+		mustRun(t, dir, ref, "guard", "verify", "g_"+tmpl+".zip", "--json")
+		mustRun(t, dir, gaitBin, "guard", "verify", "r_"+tmpl+".zip", "--json")
+	}
+	g := packID(mustRun(t, dir, gaitBin, "incident", "pack", "--from", "run_demo", "--render-pdf", "--out", "gi.zip", "--json"))
+	r := packID(mustRun(t, dir, ref, "incident", "pack", "--from", "run_demo", "--render-pdf", "--out", "ri.zip", "--json"))
+	if g != r {
+		t.Errorf("incident pack: gait %s, reference %s", g, r)
+	}
+}

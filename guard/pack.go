@@ -34,6 +34,8 @@ const (
 	FileRegressSummary  = "regress_summary.json"
 	FilePolicyDigests   = "policy_digests.json"
 	prefixApproval      = "approval_audit_"
+	FileSummaryPDF      = "summary.pdf"
+	prefixInventory     = "inventory_snapshot_"
 	prefixCredential    = "credential_evidence_" //nolint:gosec // a file name prefix, not a credential
 	schemaTrace         = "gait.gate.trace"
 	schemaRegress       = "gait.regress.result"
@@ -123,6 +125,36 @@ type Window struct {
 	WindowSeconds   int64  `json:"window_seconds"`
 }
 
+// inventorySnapshot reads an inventory snapshot for a pack, keeping the
+// fields v1 keeps (and v1's zero values for those missing).
+func inventorySnapshot(path string) (any, error) {
+	b, _, err := readJSON(path, "--inventory")
+	if err != nil {
+		return nil, err
+	}
+	type item struct {
+		ID        string   `json:"id"`
+		Kind      string   `json:"kind"`
+		Locator   string   `json:"locator"`
+		Name      string   `json:"name"`
+		RiskLevel string   `json:"risk_level,omitempty"`
+		Tags      []string `json:"tags,omitempty"`
+	}
+	var snap struct {
+		CreatedAt       string `json:"created_at"`
+		Items           []item `json:"items"`
+		ProducerVersion string `json:"producer_version"`
+		SchemaID        string `json:"schema_id"`
+		SchemaVersion   string `json:"schema_version"`
+		SnapshotID      string `json:"snapshot_id"`
+	}
+	if err := json.Unmarshal(b, &snap); err != nil {
+		return nil, exitcode.Invalidf("--inventory %s: not an inventory snapshot: %v; pass the JSON snapshot file", path, err)
+	}
+	snap.CreatedAt = cmp.Or(snap.CreatedAt, "0001-01-01T00:00:00Z")
+	return snap, nil
+}
+
 // Options say what goes into a pack.
 type Options struct {
 	Template          string // soc2 (default), pci or incident_response
@@ -131,6 +163,8 @@ type Options struct {
 	Regress           []string // regress result files
 	ApprovalAudits    []string
 	CredentialRecords []string
+	Inventory         []string           // inventory snapshots (gait.scout snapshots)
+	RenderPDF         bool               // add summary.pdf, a one-page summary
 	PrivateKey        ed25519.PrivateKey // signs the manifest when set
 	ProducerVersion   string
 	// Window makes an incident pack: it is recorded in the manifest, with
@@ -247,6 +281,25 @@ func Build(runPath string, opts Options) (*Pack, error) {
 		if err := put(fmt.Sprintf("%s%02d.json", prefixCredential, i+1), "evidence", doc, kindAccess); err != nil {
 			return nil, err
 		}
+	}
+
+	for i, p := range opts.Inventory {
+		doc, err := inventorySnapshot(p)
+		if err != nil {
+			return nil, err
+		}
+		if err := put(fmt.Sprintf("%s%02d.json", prefixInventory, i+1), "evidence", doc, kindAccess); err != nil {
+			return nil, err
+		}
+	}
+	if opts.RenderPDF {
+		evidence := make([]string, 0, len(files))
+		for name := range files {
+			evidence = append(evidence, name)
+		}
+		slices.Sort(evidence)
+		files[FileSummaryPDF], types[FileSummaryPDF] = summaryPDF(rp.Manifest.RunID, opts.CaseID, opts.Template, rp.Run.CreatedAt, evidence), "report"
+		kinds[kindRegress] = append(kinds[kindRegress], FileSummaryPDF)
 	}
 
 	var controls []Control

@@ -98,6 +98,7 @@ func (k *verifyKeyFlags) key(a *app) (ed25519.PublicKey, error) {
 // evidenceFlags are the inputs guard pack and incident pack share.
 type evidenceFlags struct {
 	template, caseID, out, keyMode, privateKey, privateKeyEnv string
+	renderPDF                                                 bool
 }
 
 func (e *evidenceFlags) add(cmd *cobra.Command, defaultTemplate string) {
@@ -108,6 +109,7 @@ func (e *evidenceFlags) add(cmd *cobra.Command, defaultTemplate string) {
 	f.StringVar(&e.keyMode, "key-mode", "dev", "dev or prod (prod requires a private key)")
 	f.StringVar(&e.privateKey, "private-key", "", "ed25519 private key file that signs the manifest")
 	f.StringVar(&e.privateKeyEnv, "private-key-env", "", "environment variable holding the private key text")
+	f.BoolVar(&e.renderPDF, "render-pdf", false, "add summary.pdf, a one-page summary of the pack")
 }
 
 // options checks the shared flags and loads the key.
@@ -126,7 +128,7 @@ func (e *evidenceFlags) options(a *app) (guard.Options, error) {
 	if mode == keys.ModeProd && priv == nil {
 		return guard.Options{}, exitcode.Invalidf("--key-mode prod needs --private-key or --private-key-env; create a key with `gait keys init`")
 	}
-	return guard.Options{Template: e.template, CaseID: e.caseID, PrivateKey: priv, ProducerVersion: producerVersion()}, nil
+	return guard.Options{Template: e.template, CaseID: e.caseID, PrivateKey: priv, ProducerVersion: producerVersion(), RenderPDF: e.renderPDF}, nil
 }
 
 // writePack writes p and prints what was written.
@@ -162,7 +164,7 @@ func (a *app) writePack(p *guard.Pack, out, runPath string, extra ...string) err
 
 func newGuardPackCmd(a *app) *cobra.Command {
 	var run string
-	var traces, regress, approvals, credentials []string
+	var traces, regress, approvals, credentials, inventory []string
 	var ev evidenceFlags
 	cmd := &cobra.Command{
 		Use:   "pack --run <run_id|path>",
@@ -170,8 +172,9 @@ func newGuardPackCmd(a *app) *cobra.Command {
 		Long: `guard pack builds an evidence pack: a deterministic zip with
 pack_manifest.json (gait.guard.pack_manifest), a summary of the run and its
 reference receipts, and, when given, a summary of gate traces (--trace), of
-regress results (--regress), and the approval audit and credential evidence
-records, indexed by the controls of --template (soc2, pci or
+regress results (--regress), the approval audit and credential evidence
+records and inventory snapshots (--inventory), and with --render-pdf a
+one-page summary.pdf, indexed by the controls of --template (soc2, pci or
 incident_response). Lists are comma-separated or repeated flags.
 
 It is signed with ed25519 when --private-key or --private-key-env is given
@@ -187,7 +190,7 @@ An unknown template or an input of the wrong kind is exit 6.`,
 			if err != nil {
 				return err
 			}
-			opts.Traces, opts.Regress, opts.ApprovalAudits, opts.CredentialRecords = traces, regress, approvals, credentials
+			opts.Traces, opts.Regress, opts.ApprovalAudits, opts.CredentialRecords, opts.Inventory = traces, regress, approvals, credentials, inventory
 			p, err := guard.Build(runPath, opts)
 			if err != nil {
 				return err
@@ -201,6 +204,7 @@ An unknown template or an input of the wrong kind is exit 6.`,
 	f.StringSliceVar(&regress, "regress", nil, "regress result files")
 	f.StringSliceVar(&approvals, "approval-audit", nil, "approval audit record files")
 	f.StringSliceVar(&credentials, "credential-evidence", nil, "broker credential record files")
+	f.StringSliceVar(&inventory, "inventory", nil, "inventory snapshot files")
 	ev.add(cmd, "soc2")
 	return cmd
 }
