@@ -144,18 +144,33 @@ func (a *app) writePack(p *guard.Pack, out, runPath string, extra ...string) err
 	if len(m.Signatures) > 0 {
 		sig = "signed"
 	}
+	rendered := 0
+	var windowFrom, windowTo string
+	for _, c := range m.Contents {
+		if c.Path == guard.FileSummaryPDF {
+			rendered++
+		}
+	}
+	if w := m.IncidentWindow; w != nil {
+		windowFrom, windowTo = w.From, w.To
+	}
 	a.emit(struct {
-		OK              bool          `json:"ok"`
-		PackID          string        `json:"pack_id"`
-		PackPath        string        `json:"pack_path"`
-		RunID           string        `json:"run_id"`
-		TemplateID      string        `json:"template_id"`
-		CaseID          string        `json:"case_id,omitempty"`
-		Controls        int           `json:"controls"`
-		Files           int           `json:"files"`
-		SignatureStatus string        `json:"signature_status"`
-		Window          *guard.Window `json:"incident_window,omitempty"`
-	}{true, m.PackID, out, m.RunID, m.TemplateID, m.CaseID, len(m.ControlIndex), len(m.Contents), sig, m.IncidentWindow},
+		OK                bool          `json:"ok"`
+		PackID            string        `json:"pack_id"`
+		PackPath          string        `json:"pack_path"`
+		ManifestPath      string        `json:"manifest_path"` // v1's <pack>#pack_manifest.json
+		RunID             string        `json:"run_id"`
+		TemplateID        string        `json:"template_id"`
+		CaseID            string        `json:"case_id,omitempty"`
+		Controls          int           `json:"controls"`
+		Files             int           `json:"files"`
+		RenderedArtifacts int           `json:"rendered_artifacts,omitempty"`
+		SignatureStatus   string        `json:"signature_status"`
+		Window            *guard.Window `json:"incident_window,omitempty"`
+		WindowFrom        string        `json:"window_from,omitempty"` // v1's flat copies of incident_window
+		WindowTo          string        `json:"window_to,omitempty"`
+	}{true, m.PackID, out, out + "#" + guard.FileManifest, m.RunID, m.TemplateID, m.CaseID, len(m.ControlIndex), len(m.Contents),
+		rendered, sig, m.IncidentWindow, windowFrom, windowTo},
 		append(kv("pack_id", m.PackID, "pack_path", out, "run_id", m.RunID, "run", runPath, "template_id", m.TemplateID,
 			"controls", fmt.Sprint(len(m.ControlIndex)), "files", fmt.Sprint(len(m.Contents)), "signature_status", sig),
 			kv(append(extra, "next", "gait guard verify "+out)...)...))
