@@ -23,8 +23,8 @@ type EnforceOptions struct {
 // Reason code and violation of an allow that needed a brokered credential
 // when no credential broker is configured.
 const (
-	CodeBrokerCredentialRequired     = "broker_credential_required"
-	ViolationBrokerCredentialMissing = "broker_credential_missing"
+	CodeBrokerCredentialRequired     = "broker_credential_required" //nolint:gosec // a reason code, not a credential
+	ViolationBrokerCredentialMissing = "broker_credential_missing" //nolint:gosec // a violation name, not a credential
 )
 
 // withoutBroker blocks an allow decision whose rule requires a brokered
