@@ -24,7 +24,7 @@ type EnforceOptions struct {
 // when no credential broker is configured.
 const (
 	CodeBrokerCredentialRequired     = "broker_credential_required" //nolint:gosec // a reason code, not a credential
-	ViolationBrokerCredentialMissing = "broker_credential_missing" //nolint:gosec // a violation name, not a credential
+	ViolationBrokerCredentialMissing = "broker_credential_missing"  //nolint:gosec // a violation name, not a credential
 )
 
 // withoutBroker blocks an allow decision whose rule requires a brokered
