@@ -146,7 +146,9 @@ func RunWithAgent(configPath string, opts RunOptions, agent *AgentConfig) (*Repo
 			defer wg.Done()
 			defer func() { <-sem }()
 			f := &rep.Fixtures[i]
+			start := time.Now()
 			f.Graders = append(f.Graders, gradeCandidate(configDir, f, agent, opts.Evaluator)...)
+			f.Elapsed += time.Since(start)
 		}()
 	}
 	wg.Wait()
@@ -164,6 +166,8 @@ func RunWithAgent(configPath string, opts RunOptions, agent *AgentConfig) (*Repo
 			rep.Status = StatusFail
 		}
 	}
+	rep.recordShard()
+	rep.Shard.addAgent(agent)
 	return rep, nil
 }
 

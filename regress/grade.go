@@ -57,38 +57,12 @@ type grading struct {
 // is invalid input: a fixture that cannot be read says nothing about
 // behaviour, so it is never reported as a regression.
 func loadGrading(configPath string, ref FixtureRef, opts *RunOptions) (*grading, error) {
-	configDir := filepath.Dir(configPath)
-	g := &grading{configDir: configDir, ref: ref, evaluator: opts.Evaluator, opts: opts}
-	dirRel := path.Dir(ref.Runpack)
-	dir := filepath.Join(configDir, filepath.FromSlash(dirRel))
-	if !isDir(dir) && configDir != "." && isDir(filepath.FromSlash(dirRel)) {
-		// Gait v1 resolves fixture paths from the working directory.
-		g.notice = fmt.Sprintf("%s: fixture %q: %s is not under the config's folder; using ./%s from the working directory, as Gait v1 does (move the config next to its fixtures)",
-			configPath, ref.Name, ref.Runpack, dirRel)
-		configDir, dir = ".", filepath.FromSlash(dirRel)
-		g.configDir = configDir
-	}
-	if !isDir(dir) {
-		return nil, exitcode.Invalidf("%s: fixture %q: folder %s does not exist; restore it or remove the fixture from the config", configPath, ref.Name, dir)
-	}
-	f, err := LoadFixture(filepath.Join(dir, FixtureFile))
+	g := &grading{ref: ref, evaluator: opts.Evaluator, opts: opts}
+	f, dir, err := g.loadFixture(configPath)
 	if err != nil {
 		return nil, err
 	}
-	fixturePath := filepath.Join(dir, FixtureFile)
-	switch {
-	case f.Name != ref.Name:
-		return nil, exitcode.Invalidf("%s: name %q disagrees with %s (fixture %q); make them the same", fixturePath, f.Name, configPath, ref.Name)
-	case f.RunID != ref.RunID:
-		return nil, exitcode.Invalidf("%s: run_id %q disagrees with %s (fixture %q has run_id %q); make them the same", fixturePath, f.RunID, configPath, ref.Name, ref.RunID)
-	}
-	if f.Policy != "" && f.ExpectedGateVerdicts == nil && len(f.ExpectedVerdictSequence) > 0 {
-		// Gait fixtures made before expected_gate_verdicts kept the gate's
-		// verdicts in expected_verdict_sequence: grade them as gate
-		// verdicts, not as what the results recorded.
-		f.ExpectedGateVerdicts, f.ExpectedVerdictSequence = f.ExpectedVerdictSequence, nil
-		g.notice = fmt.Sprintf("%s: expected_verdict_sequence holds gate verdicts under %s; graded by the policy grader (re-create the fixture with `gait regress add --policy` to pin both)", fixturePath, f.Policy)
-	}
+	dirRel, configDir := path.Dir(ref.Runpack), g.configDir
 	g.fixture = f
 	// Payloads are kept only for what hands them on: a policy the args, an
 	// agent's replay the args and results (see Limits in docs/formats.md).
@@ -104,6 +78,46 @@ func loadGrading(configPath string, ref FixtureRef, opts *RunOptions) (*grading,
 		}
 	}
 	return g, nil
+}
+
+// loadFixture finds and reads the fixture.json of g.ref, setting
+// g.configDir (and g.notice when found from the working directory); it
+// returns the fixture and its folder.
+func (g *grading) loadFixture(configPath string) (*Fixture, string, error) {
+	ref := g.ref
+	configDir := filepath.Dir(configPath)
+	g.configDir = configDir
+	dirRel := path.Dir(ref.Runpack)
+	dir := filepath.Join(configDir, filepath.FromSlash(dirRel))
+	if !isDir(dir) && configDir != "." && isDir(filepath.FromSlash(dirRel)) {
+		// Gait v1 resolves fixture paths from the working directory.
+		g.notice = fmt.Sprintf("%s: fixture %q: %s is not under the config's folder; using ./%s from the working directory, as Gait v1 does (move the config next to its fixtures)",
+			configPath, ref.Name, ref.Runpack, dirRel)
+		configDir, dir = ".", filepath.FromSlash(dirRel)
+		g.configDir = configDir
+	}
+	if !isDir(dir) {
+		return nil, "", exitcode.Invalidf("%s: fixture %q: folder %s does not exist; restore it or remove the fixture from the config", configPath, ref.Name, dir)
+	}
+	f, err := LoadFixture(filepath.Join(dir, FixtureFile))
+	if err != nil {
+		return nil, "", err
+	}
+	fixturePath := filepath.Join(dir, FixtureFile)
+	switch {
+	case f.Name != ref.Name:
+		return nil, "", exitcode.Invalidf("%s: name %q disagrees with %s (fixture %q); make them the same", fixturePath, f.Name, configPath, ref.Name)
+	case f.RunID != ref.RunID:
+		return nil, "", exitcode.Invalidf("%s: run_id %q disagrees with %s (fixture %q has run_id %q); make them the same", fixturePath, f.RunID, configPath, ref.Name, ref.RunID)
+	}
+	if f.Policy != "" && f.ExpectedGateVerdicts == nil && len(f.ExpectedVerdictSequence) > 0 {
+		// Gait fixtures made before expected_gate_verdicts kept the gate's
+		// verdicts in expected_verdict_sequence: grade them as gate
+		// verdicts, not as what the results recorded.
+		f.ExpectedGateVerdicts, f.ExpectedVerdictSequence = f.ExpectedVerdictSequence, nil
+		g.notice = fmt.Sprintf("%s: expected_verdict_sequence holds gate verdicts under %s; graded by the policy grader (re-create the fixture with `gait regress add --policy` to pin both)", fixturePath, f.Policy)
+	}
+	return f, dir, nil
 }
 
 func isDir(p string) bool {

@@ -77,7 +77,7 @@ func (doc *ResultDocument) report() (*Report, error) {
 	case doc.Graders == nil:
 		return nil, fmt.Errorf("graders is missing; pass the regress_result.json that gait wrote")
 	}
-	rep := &Report{FixtureSet: doc.FixtureSet, Status: StatusPass, CreatedAt: doc.CreatedAt, ProducerVersion: doc.ProducerVersion}
+	rep := &Report{FixtureSet: doc.FixtureSet, Status: StatusPass, CreatedAt: doc.CreatedAt, ProducerVersion: doc.ProducerVersion, Shard: doc.Shard}
 	index := map[string]int{}
 	for i, dg := range doc.Graders {
 		g, fixture, err := dg.result()

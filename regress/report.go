@@ -1,5 +1,7 @@
 package regress
 
+import "time"
+
 // Status values.
 const (
 	StatusPass = "pass"
@@ -30,6 +32,8 @@ type FixtureResult struct {
 	Runpack      string         `json:"runpack"`      // relative to the config's directory
 	TicketFooter string         `json:"ticket_footer,omitempty"`
 	Graders      []GraderResult `json:"graders"`
+	// Elapsed is how long grading took; only a shard's document records it.
+	Elapsed time.Duration `json:"-"`
 }
 
 // Failed returns the failing graders.
@@ -56,6 +60,8 @@ type Report struct {
 	ProducerVersion string          `json:"-"`
 	// Notices are one-line remarks for stderr (how a fixture was found).
 	Notices []string `json:"-"`
+	// Shard is set when the report grades one shard of the fixtures.
+	Shard *ShardInfo `json:"-"`
 }
 
 // GraderCounts counts the graders of the run: v1's and Gait's, and how
@@ -109,6 +115,8 @@ type ResultDocument struct {
 	FixtureSet      string      `json:"fixture_set"`
 	Status          string      `json:"status"`
 	Graders         []docGrader `json:"graders"`
+	// Shard is Gait's, in a shard's document only (see MergeReports).
+	Shard *ShardInfo `json:"gait_shard,omitempty"`
 }
 
 type docGrader struct {
@@ -124,7 +132,7 @@ func (r *Report) Document() ResultDocument {
 	doc := ResultDocument{
 		SchemaID: SchemaResult, SchemaVersion: SchemaVersion, CreatedAt: r.CreatedAt,
 		ProducerVersion: r.ProducerVersion, FixtureSet: r.FixtureSet, Status: r.Status,
-		Graders: []docGrader{},
+		Graders: []docGrader{}, Shard: r.Shard,
 	}
 	for _, f := range r.Fixtures {
 		for _, g := range f.Graders {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gait-dev/gait/internal/exitcode"
 )
@@ -27,6 +28,9 @@ type RunOptions struct {
 	// payloads keeps recorded args and results whole (an agent is served
 	// them).
 	payloads bool
+	// Shard, when set, grades only that shard of the fixtures; the report
+	// records which (Report.Shard).
+	Shard *Shard
 	// Progress, when set, is called after each fixture is graded.
 	Progress func(done, total int)
 }
@@ -54,6 +58,12 @@ func Run(configPath string, opts RunOptions) (*Report, error) {
 		return nil, err
 	}
 	slices.SortStableFunc(refs, func(a, b FixtureRef) int { return strings.Compare(a.Name, b.Name) })
+	var plan *shardPlan
+	if opts.Shard != nil {
+		if refs, plan, err = planShard(configPath, refs, &opts); err != nil {
+			return nil, err
+		}
+	}
 	gradings := make([]*grading, len(refs))
 	errs := make([]error, len(refs))
 	// Every fixture is read and checked before any is graded. A large
@@ -81,7 +91,7 @@ func Run(configPath string, opts RunOptions) (*Report, error) {
 			notices = append(notices, gradings[i].notice)
 		}
 	}
-	context := opts.ContextConformance
+	context := opts.ContextConformance || (plan != nil && plan.context)
 	for _, g := range gradings {
 		context = context || g.fixture.ContextConformance == ContextRequired
 	}
@@ -96,7 +106,9 @@ func Run(configPath string, opts RunOptions) (*Report, error) {
 			}
 		}
 		g.context = context
+		start := time.Now()
 		results[i] = g.grade()
+		results[i].Elapsed = time.Since(start)
 		gradings[i].rp, gradings[i].candidate = nil, nil
 		if opts.Progress != nil {
 			mu.Lock()
@@ -112,6 +124,12 @@ func Run(configPath string, opts RunOptions) (*Report, error) {
 	}
 	rep := &Report{FixtureSet: cfg.FixtureSet, Config: configPath, Status: StatusPass, Total: len(results),
 		Fixtures: results, CreatedAt: epoch, ProducerVersion: opts.ProducerVersion, Notices: notices}
+	if plan != nil {
+		rep.Shard = plan.info
+		if plan.first != nil {
+			createdAt = plan.first.rp.Manifest.CreatedAt
+		}
+	}
 	if createdAt != "" {
 		rep.CreatedAt = createdAt
 	}
@@ -123,6 +141,7 @@ func Run(configPath string, opts RunOptions) (*Report, error) {
 			rep.Status = StatusFail
 		}
 	}
+	rep.recordShard()
 	return rep, nil
 }
 
