@@ -1,6 +1,9 @@
 package regress
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -86,4 +89,54 @@ func MergeReports(reps []*Report, names []string) (*Report, error) {
 		}
 	}
 	return out, nil
+}
+
+// ResultFiles expands paths for merge and --timings: a file is itself, a
+// folder stands for every regress_result*.json under it (as
+// actions/download-artifact lays shards out), in lexical order.
+func ResultFiles(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, exitcode.Invalidf("%s: cannot read: %s; pass result documents or the folder that holds them", p, fileProblem(err))
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		before := len(out)
+		err = filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.HasPrefix(d.Name(), "regress_result") && strings.HasSuffix(d.Name(), ".json") {
+				out = append(out, q)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, exitcode.Invalidf("%s: cannot read: %s", p, fileProblem(err))
+		}
+		if len(out) == before {
+			return nil, exitcode.Invalidf("%s: holds no regress_result*.json; download every shard's artifact into it", p)
+		}
+	}
+	return out, nil
+}
+
+// MergeFiles reads the result documents at paths (see ResultFiles) and
+// merges them with MergeReports.
+func MergeFiles(paths []string) (*Report, error) {
+	files, err := ResultFiles(paths)
+	if err != nil {
+		return nil, err
+	}
+	reps := make([]*Report, len(files))
+	for i, f := range files {
+		if reps[i], err = ReadResultFile(f); err != nil {
+			return nil, err
+		}
+	}
+	return MergeReports(reps, files)
 }

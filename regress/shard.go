@@ -131,11 +131,15 @@ func configDigest(configPath string, opts *RunOptions) (string, error) {
 }
 
 // ReadTimings reads the grading durations that shard result documents
-// recorded (gait_shard.durations_ms), in seconds per fixture. Documents
+// (files or folders, see ResultFiles) recorded (gait_shard.durations_ms), in seconds per fixture. Documents
 // without durations add none.
 func ReadTimings(paths []string) (map[string]float64, error) {
+	files, err := ResultFiles(paths)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]float64{}
-	for _, p := range paths {
+	for _, p := range files {
 		rep, err := ReadResultFile(p)
 		if err != nil {
 			return nil, err

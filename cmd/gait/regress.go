@@ -23,7 +23,7 @@ func init() {
 under fixtures/<name>/ listed in gait.yaml; run replays every fixture with
 stubbed tools, grades it, and exits 5 when any fixture regressed.`,
 		}
-		cmd.AddCommand(newRegressInitCmd(a, "init"), newRegressInitCmd(a, "add"), newRegressBootstrapCmd(a), newRegressRunCmd(a))
+		cmd.AddCommand(newRegressInitCmd(a, "init"), newRegressInitCmd(a, "add"), newRegressBootstrapCmd(a), newRegressRunCmd(a), newRegressMergeCmd(a))
 		root.AddCommand(cmd)
 	})
 }
@@ -33,6 +33,7 @@ type regressRunFlags struct {
 	fixtures              []string
 	parallel              int
 	agent                 *regress.AgentConfig // from --agent -- <cmd…>
+	shard                 shardFlags
 	// v1's grading flags.
 	allowNondeterministic, contextConformance, allowContextRuntimeDrift bool
 }
@@ -223,6 +224,7 @@ fixture.json or runpack, invalid expectations).`,
 	rf.add(cmd)
 	af.add(cmd)
 	cmd.Flags().StringSliceVar(&rf.fixtures, "fixture", nil, "grade only these fixtures (repeatable)")
+	rf.shard.add(cmd)
 	return cmd
 }
 
@@ -249,11 +251,15 @@ type regressSummary struct {
 }
 
 func (a *app) runRegress(rf regressRunFlags) error {
+	shard, err := rf.shard.options(a)
+	if err != nil {
+		return err
+	}
 	prog := a.newProgress("regress: graded")
 	rep, err := regress.RunWithAgent(rf.config, regress.RunOptions{
 		Fixtures: rf.fixtures, Parallel: rf.parallel, Evaluator: a.policyEvaluator(), ProducerVersion: producerVersion(),
 		ContextConformance: rf.contextConformance, AllowContextRuntimeDrift: rf.allowContextRuntimeDrift,
-		AllowNondeterministic: rf.allowNondeterministic, Progress: prog.update,
+		AllowNondeterministic: rf.allowNondeterministic, Progress: prog.update, Shard: shard,
 	}, rf.agent)
 	prog.done()
 	if err != nil {
@@ -262,6 +268,12 @@ func (a *app) runRegress(rf regressRunFlags) error {
 	for _, n := range rep.Notices {
 		fmt.Fprintf(a.errOut, "gait: notice: %s\n", n)
 	}
+	return a.emitRegress(rep, rf)
+}
+
+// emitRegress writes a report's outputs and prints its summary; exit 5
+// when a fixture failed.
+func (a *app) emitRegress(rep *regress.Report, rf regressRunFlags) error {
 	if err := writeRegressOutputs(rep, rf.output, rf.junit); err != nil {
 		return err
 	}
