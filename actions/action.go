@@ -5,7 +5,6 @@
 package actions
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -55,6 +54,10 @@ type Runtime struct {
 	ProducerVersion string
 	// WriteResults writes the result document and the JUnit report; required.
 	WriteResults func(rep *regress.Report, resultPath, junitPath string) error
+	// Merge, when set, is a folder of shard results to merge and report
+	// instead of running regress (gait action regress --merge; the merge
+	// input does the same).
+	Merge string
 }
 
 // Result is what one run of the action decided.
@@ -131,22 +134,19 @@ func (r *Runtime) run(ctx context.Context, ga *githubactions.Action, token strin
 		notes = append(notes, "on `pull_request_target` the default checkout is the base branch, not the pull request: "+
 			"the fixture links point at the pull request head commit, which is what was graded only if the workflow checked it out.")
 	}
-	if err := checkAgent(in.config); err != nil {
+	if r.Merge != "" {
+		in.merge = r.Merge
+	}
+	if in.merge != "" && in.shard != nil {
+		return nil, exitcode.Invalidf("inputs: shard and merge are both set; shard in the matrix jobs, merge in the final job")
+	}
+	if err := checkAgent(in.config); in.merge == "" && err != nil {
 		return nil, err
 	}
 
 	// The same entry point and options as `gait regress run`, agent: block
 	// included, so the check grades what the CLI grades.
-	ga.Group("gait regress run " + in.config)
-	rep, err := regress.RunWithAgent(in.config, regress.RunOptions{
-		Fixtures: in.fixtures, Parallel: in.parallel, Evaluator: r.Evaluator, ProducerVersion: r.ProducerVersion,
-	}, nil)
-	if err == nil {
-		var buf bytes.Buffer
-		_ = report.Text(&buf, rep)
-		r.printInert(ga, buf.String())
-	}
-	ga.EndGroup()
+	rep, err := r.grade(ga, in)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +164,10 @@ func (r *Runtime) run(ctx context.Context, ga *githubactions.Action, token strin
 		JUnitPath: filepath.ToSlash(in.junit), ResultPath: filepath.ToSlash(in.result), Comment: "skipped"}
 	if !in.failOnRegression {
 		res.ExitCode = 0
+	}
+	if in.shard != nil {
+		// The final merge job reports; a shard only leaves its files.
+		return r.shardDone(ga, rep, res, in)
 	}
 
 	r.annotate(ga, rep, in.config, ghctx.Workspace)

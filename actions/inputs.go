@@ -10,6 +10,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/regress"
 )
 
 // Input names, as declared in action.yml.
@@ -21,6 +22,8 @@ const (
 	InputToken            = "token"
 	InputFailOnRegression = "fail-on-regression"
 	InputArgs             = "args"
+	InputShard            = "shard"
+	InputMerge            = "merge"
 )
 
 // Output names, as declared in action.yml.
@@ -35,7 +38,7 @@ const (
 
 // Inputs lists every input the action reads; Outputs every output it sets.
 var (
-	Inputs  = []string{InputConfig, InputWorkdir, InputJUnit, InputComment, InputToken, InputFailOnRegression, InputArgs}
+	Inputs  = []string{InputConfig, InputWorkdir, InputJUnit, InputComment, InputToken, InputFailOnRegression, InputArgs, InputShard, InputMerge}
 	Outputs = []string{OutputStatus, OutputExitCode, OutputJUnitPath, OutputResultPath, OutputFailedCount, OutputSummary}
 )
 
@@ -57,6 +60,8 @@ type inputs struct {
 	failOnRegression bool
 	fixtures         []string
 	parallel         int
+	shard            *regress.Shard // shard input: run one shard, write only files
+	merge            string         // merge input (or --merge): a folder of shard results to merge
 }
 
 // readInputs reads and checks the inputs but the token. Problems are bad input (exit 6).
@@ -83,6 +88,9 @@ func readInputs(ga *githubactions.Action) (*inputs, error) {
 		in.result = under(in.workdir, a.output)
 	} else {
 		in.result = filepath.Join(filepath.Dir(in.junit), resultName)
+	}
+	if err := in.readShardInputs(ga); err != nil {
+		return nil, err
 	}
 	if in.result == in.junit {
 		return nil, exitcode.Invalidf("inputs: junit and the result document are both %s; pick another junit path or --output", in.junit)

@@ -26,7 +26,8 @@ from forks.`,
 }
 
 func newActionRegressCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var merge string
+	cmd := &cobra.Command{
 		Use:   "regress",
 		Short: "Run regress in a workflow and report to the pull request",
 		Long: `action regress is the gait-regress GitHub Action. It reads the inputs
@@ -38,7 +39,12 @@ each failing fixture's fixture.json, and on pull requests creates or updates
 one comment. Values from the pull request's files are rendered inert. Exit 0
 when all fixtures pass, 5 when any fails (0 with fail-on-regression: false), 6
 on bad input, including an agent: command that cannot run here (in the Docker
-image only gait exists: run agents on the runner with the setup action).`,
+image only gait exists: run agents on the runner with the setup action).
+
+In a matrix, INPUT_SHARD (i/n) grades one shard and writes only the JUnit
+report and result document (no summary, annotations or comment); a final job
+with INPUT_MERGE or --merge <dir> (the downloaded shard results) merges them
+and reports once, as one unsharded run would.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rt := &actions.Runtime{
@@ -49,6 +55,7 @@ image only gait exists: run agents on the runner with the setup action).`,
 				Evaluator:       a.policyEvaluator(),
 				ProducerVersion: producerVersion(),
 				WriteResults:    writeRegressOutputs,
+				Merge:           merge,
 			}
 			res, err := rt.Run(cmd.Context())
 			if err != nil {
@@ -60,6 +67,8 @@ image only gait exists: run agents on the runner with the setup action).`,
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&merge, "merge", "", "merge the shard results in this folder and report them, instead of running regress (as the merge input)")
+	return cmd
 }
 
 func newActionCommentCmd(a *app) *cobra.Command {
