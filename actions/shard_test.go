@@ -3,23 +3,100 @@ package actions
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/gait-dev/gait/internal/exitcode"
 )
 
-// TestShardMatrix runs the matrix template's jobs against a fake GitHub:
-// four shards that only write files, then one merge job that reports once,
-// with the unsharded run's JUnit and result document.
+type matrixWorkflow struct {
+	Env         map[string]string `yaml:"env"`
+	Concurrency struct {
+		Group            string `yaml:"group"`
+		CancelInProgress bool   `yaml:"cancel-in-progress"`
+	} `yaml:"concurrency"`
+	Jobs map[string]struct {
+		Needs    string `yaml:"needs"`
+		If       string `yaml:"if"`
+		Strategy struct {
+			FailFast *bool `yaml:"fail-fast"`
+			Matrix   struct {
+				Shard []int `yaml:"shard"`
+			} `yaml:"matrix"`
+		} `yaml:"strategy"`
+		Steps []struct {
+			Uses string            `yaml:"uses"`
+			With map[string]string `yaml:"with"`
+		} `yaml:"steps"`
+	} `yaml:"jobs"`
+}
+
+// step returns the with: of job's first step using an action with prefix.
+func (wf *matrixWorkflow) step(t *testing.T, job, prefix string) map[string]string {
+	t.Helper()
+	for _, s := range wf.Jobs[job].Steps {
+		if strings.HasPrefix(s.Uses, prefix) {
+			return s.With
+		}
+	}
+	t.Fatalf("gait-regress-matrix.yml: job %s has no %s step", job, prefix)
+	return nil
+}
+
+// TestShardMatrix runs the jobs of gait-regress-matrix.yml, as the template
+// configures them, against a fake GitHub: every shard only writes files,
+// then one merge job reports once, with the unsharded run's JUnit, result
+// document and summary, and exactly one comment.
 func TestShardMatrix(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "workflows-templates", "gait-regress-matrix.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf matrixWorkflow
+	if err := yaml.Unmarshal(data, &wf); err != nil {
+		t.Fatal(err)
+	}
+	shardJob, mergeJob := wf.Jobs["shard"], wf.Jobs["merge"]
+	matrix := shardJob.Strategy.Matrix.Shard
+	if len(matrix) < 2 || strconv.Itoa(len(matrix)) != wf.Env["SHARDS"] {
+		t.Fatalf("matrix %v, SHARDS %q: want one job per shard", matrix, wf.Env["SHARDS"])
+	}
+	if ff := shardJob.Strategy.FailFast; ff == nil || *ff {
+		t.Error("the shard matrix needs fail-fast: false: the merge needs every shard")
+	}
+	if mergeJob.Needs != "shard" || mergeJob.If != "${{ !cancelled() }}" {
+		t.Errorf("merge job needs %q if %q; want needs: shard, if: ${{ !cancelled() }}", mergeJob.Needs, mergeJob.If)
+	}
+	if !strings.Contains(wf.Concurrency.Group, "github.event.pull_request.number") || !wf.Concurrency.CancelInProgress {
+		t.Errorf("concurrency %+v", wf.Concurrency)
+	}
+	gaitShard, upload := wf.step(t, "shard", "gait-dev/gait@"), wf.step(t, "shard", "actions/upload-artifact@")
+	download, gaitMerge := wf.step(t, "merge", "actions/download-artifact@"), wf.step(t, "merge", "gait-dev/gait@")
+	if gaitShard["merge"] != "" || gaitMerge["shard"] != "" || gaitMerge["merge"] != download["path"] {
+		t.Errorf("shard step %v, merge step %v, download %v", gaitShard, gaitMerge, download)
+	}
+	if upload["path"] != path.Join(path.Dir(gaitShard["junit"]), resultName) {
+		t.Errorf("the shard uploads %q, not the result document next to %s", upload["path"], gaitShard["junit"])
+	}
+
 	r := newRepo(t, []string{"alpha", "beta", "gamma", "delta", "epsilon"}, []string{"zeta", "eta"})
 	gh := newFakeGitHub(t, testToken)
-	for i := 1; i <= 4; i++ {
+	expand := func(s string, shard int) string {
+		return strings.NewReplacer("${{ matrix.shard }}", strconv.Itoa(shard), "${{ env.SHARDS }}", wf.Env["SHARDS"]).Replace(s)
+	}
+	inputs := func(rn *runner, with map[string]string, shard int) {
+		for k, v := range with {
+			rn.env["INPUT_"+strings.ToUpper(k)] = expand(v, shard)
+		}
+	}
+	for _, i := range matrix {
 		rn := newRunner(t, r, gh, "pull_request.synchronize")
-		rn.env["INPUT_SHARD"] = fmt.Sprintf("%d/4", i)
-		rn.env["INPUT_JUNIT"] = fmt.Sprintf("gait-out/shard-%d/junit.xml", i)
+		inputs(rn, gaitShard, i)
 		out := rn.run()
 		if out.err != nil {
 			t.Fatalf("shard %d: %v", i, out.err)
@@ -27,15 +104,20 @@ func TestShardMatrix(t *testing.T) {
 		if out.summary != "" || len(annotations(out.stdout, "error")) != 0 {
 			t.Errorf("shard %d wrote a summary or annotations:\n%s", i, out.stdout)
 		}
-		if !strings.HasPrefix(out.outputs[OutputSummary], fmt.Sprintf("gait regress shard %d/4 ", i)) {
+		if !strings.HasPrefix(out.outputs[OutputSummary], fmt.Sprintf("gait regress shard %d/%d ", i, len(matrix))) {
 			t.Errorf("shard %d: summary output %q", i, out.outputs[OutputSummary])
 		}
-		// actions/download-artifact puts each artifact in its own folder.
-		data, err := os.ReadFile(filepath.Join(r.dir, "gait-out", fmt.Sprintf("shard-%d", i), resultName))
+		// upload-artifact, then download-artifact by pattern: one folder
+		// per artifact under the download path.
+		name := expand(upload["name"], i)
+		if ok, _ := path.Match(download["pattern"], name); !ok {
+			t.Fatalf("artifact %q does not match the download pattern %q", name, download["pattern"])
+		}
+		data, err := os.ReadFile(filepath.Join(r.dir, filepath.FromSlash(upload["path"])))
 		if err != nil {
 			t.Fatal(err)
 		}
-		dst := filepath.Join(r.dir, "shards", fmt.Sprintf("gait-shard-%d", i), resultName)
+		dst := filepath.Join(r.dir, download["path"], name, path.Base(upload["path"]))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +133,7 @@ func TestShardMatrix(t *testing.T) {
 	want := whole.run()
 
 	rn := newRunner(t, r, gh, "pull_request.synchronize")
-	rn.env["INPUT_MERGE"] = "shards"
+	inputs(rn, gaitMerge, 0)
 	out := rn.run()
 	if out.err != nil {
 		t.Fatal(out.err)
@@ -67,7 +149,8 @@ func TestShardMatrix(t *testing.T) {
 		t.Errorf("%d error annotations, want one per failing fixture:\n%s", got, out.stdout)
 	}
 	for _, f := range []string{"junit.xml", resultName} {
-		got, exp := out.files[filepath.Join(r.dir, "gait-out", f)], want.files[filepath.Join(r.dir, "gait-out", "whole", f)]
+		got := out.files[filepath.Join(r.dir, filepath.Dir(gaitMerge["junit"]), f)]
+		exp := want.files[filepath.Join(r.dir, "gait-out", "whole", f)]
 		if got == "" || got != exp {
 			t.Errorf("merged %s differs from the unsharded run's:\n%s\nwant:\n%s", f, got, exp)
 		}
