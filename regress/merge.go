@@ -133,8 +133,10 @@ func MergeFiles(paths []string) (*Report, error) {
 		return nil, err
 	}
 	reps := make([]*Report, len(files))
-	for i, f := range files {
-		if reps[i], err = ReadResultFile(f); err != nil {
+	errs := make([]error, len(files))
+	parallel(len(files), 0, func(i int) { reps[i], errs[i] = ReadResultFile(files[i]) })
+	for _, err := range errs {
+		if err != nil {
 			return nil, err
 		}
 	}
