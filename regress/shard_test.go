@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,6 +34,32 @@ func shardRepo(t *testing.T, rng *rand.Rand, n int) string {
 		}
 	}
 	return cfg
+}
+
+// requireContext sets context_conformance: required on the config's last
+// fixture.
+func requireContext(t *testing.T, cfg string) {
+	t.Helper()
+	c, err := regress.LoadConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(filepath.Dir(cfg), "fixtures", c.Fixtures[len(c.Fixtures)-1].Name, regress.FixtureFile)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f map[string]any
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatal(err)
+	}
+	f["context_conformance"] = regress.ContextRequired
+	if data, err = json.Marshal(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func outputs(t *testing.T, rep *regress.Report) (doc, junit []byte) {
@@ -81,6 +108,12 @@ func TestMergeEqualsUnsharded(t *testing.T) {
 		n, count := 1+rng.IntN(12), 1+rng.IntN(6)
 		t.Run(fmt.Sprintf("fixtures=%d,shards=%d", n, count), func(t *testing.T) {
 			cfg := shardRepo(t, rng, n)
+			if c%3 == 2 {
+				// One fixture requiring context evidence turns the
+				// context_conformance grader on for every fixture,
+				// whichever shard grades it.
+				requireContext(t, cfg)
+			}
 			whole, err := regress.Run(cfg, regress.RunOptions{})
 			if err != nil {
 				t.Fatal(err)
