@@ -18,13 +18,13 @@ type matrixWorkflow struct {
 	Env         map[string]string `yaml:"env"`
 	Concurrency struct {
 		Group            string `yaml:"group"`
-		CancelInProgress bool   `yaml:"cancel-in-progress"`
+		CancelInProgress bool   `yaml:"cancel-in-progress"` //nolint:tagliatelle // GitHub's workflow key
 	} `yaml:"concurrency"`
 	Jobs map[string]struct {
 		Needs    string `yaml:"needs"`
 		If       string `yaml:"if"`
 		Strategy struct {
-			FailFast *bool `yaml:"fail-fast"`
+			FailFast *bool `yaml:"fail-fast"` //nolint:tagliatelle // GitHub's workflow key
 			Matrix   struct {
 				Shard []int `yaml:"shard"`
 			} `yaml:"matrix"`
