@@ -21,7 +21,8 @@ func init() {
 			Short: "Turn runs into CI regression fixtures and grade them",
 			Long: `regress is the CI harness: bootstrap/init/add turn a runpack into a fixture
 under fixtures/<name>/ listed in gait.yaml; run replays every fixture with
-stubbed tools, grades it, and exits 5 when any fixture regressed.`,
+stubbed tools, grades it, and exits 5 when any fixture regressed; run --shard
+grades one shard of them and merge puts the shards back together.`,
 		}
 		cmd.AddCommand(newRegressInitCmd(a, "init"), newRegressInitCmd(a, "add"), newRegressBootstrapCmd(a), newRegressRunCmd(a), newRegressMergeCmd(a))
 		root.AddCommand(cmd)
