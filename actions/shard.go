@@ -7,6 +7,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/gait-dev/gait/internal/exitcode"
 	"github.com/gait-dev/gait/regress"
 	"github.com/gait-dev/gait/report"
 )
@@ -16,7 +17,7 @@ func (in *inputs) readShardInputs(ga *githubactions.Action) error {
 	if s := ga.GetInput(InputShard); s != "" {
 		sh, err := regress.ParseShard(s)
 		if err != nil {
-			return err
+			return exitcode.Invalidf("input %v", err)
 		}
 		in.shard = &sh
 	}

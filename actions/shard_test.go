@@ -163,7 +163,7 @@ func TestShardMatrix(t *testing.T) {
 func TestShardInputs(t *testing.T) {
 	r := newRepo(t, []string{"alpha", "beta"}, nil)
 	for _, tt := range []struct{ shard, merge, want string }{
-		{"5/4", "", `--shard "5/4"`},
+		{"5/4", "", `input shard "5/4": want i/n`},
 		{"1/2", "shards", "shard and merge are both set"},
 		{"", "missing", "missing: cannot read"},
 	} {

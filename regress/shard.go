@@ -50,13 +50,14 @@ type ShardFixture struct {
 	DurationMS int64 `json:"duration_ms"`
 }
 
-// ParseShard reads "i/n" (1 ≤ i ≤ n).
+// ParseShard reads "i/n" (1 ≤ i ≤ n); anything else is bad input whose
+// message starts with "shard", for the caller to name its flag or input.
 func ParseShard(s string) (Shard, error) {
 	a, b, ok := strings.Cut(strings.TrimSpace(s), "/")
 	i, err1 := strconv.Atoi(a)
 	n, err2 := strconv.Atoi(b)
 	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n || n > 4096 {
-		return Shard{}, exitcode.Invalidf("--shard %q: want i/n with 1 ≤ i ≤ n ≤ 4096, as in --shard 2/4", s)
+		return Shard{}, exitcode.Invalidf("shard %q: want i/n with 1 ≤ i ≤ n ≤ 4096, as in 2/4", s)
 	}
 	return Shard{Index: i, Count: n}, nil
 }

@@ -29,7 +29,7 @@ func (f *shardFlags) options(a *app) (*regress.Shard, error) {
 	}
 	sh, err := regress.ParseShard(f.shard)
 	if err != nil {
-		return nil, err
+		return nil, exitcode.Invalidf("--%v", err)
 	}
 	if sh.Timings, err = regress.ReadTimings(f.timings); err != nil {
 		return nil, err
