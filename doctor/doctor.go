@@ -181,6 +181,9 @@ func checkKeys(o Options) []Check {
 		case o.explicitKeys:
 			c.Required = true
 			c.Status, c.Message = Fail, "no key at "+keyNames(o)
+			if keys.InitCommand(cmpOr(o.PrivateKey, o.PublicKey)) == "" {
+				c.Message += "; `gait keys init` writes gait-out/keys/gait_private.key and gait_public.key: pass those"
+			}
 		default:
 			c.Status, c.Message = Warn, "no signing keys at "+keyNames(o)+"; dev mode: runpacks and traces are unsigned"
 		}
@@ -223,7 +226,10 @@ func checkKeys(o Options) []Check {
 		if c.Required {
 			c.Status = Fail
 		}
-		c.Fix = initFix + " --force"
+		c.Fix = initFix
+		if keys.InitCommand(cmpOr(o.PrivateKey, o.PublicKey)) != "" {
+			c.Fix += " --force"
+		}
 		return []Check{c}
 	}
 	id := keys.ID(pub)
@@ -383,15 +389,13 @@ func firstRun(outDir string) string {
 	return ""
 }
 
-// keysInitCommand is the `gait keys init` that writes the key at path.
+// keysInitCommand is the `gait keys init` that writes the key at path, or
+// the default pair when the named file is not one keys init can write.
 func keysInitCommand(path string) string {
-	cmd := "gait keys init --out-dir " + filepath.ToSlash(filepath.Dir(path))
-	base := filepath.Base(path)
-	prefix := strings.TrimSuffix(strings.TrimSuffix(base, "_private.key"), "_public.key")
-	if prefix != base && prefix != "gait" && prefix != "" {
-		cmd += " --prefix " + prefix
+	if cmd := keys.InitCommand(path); cmd != "" {
+		return cmd
 	}
-	return cmd
+	return "gait keys init"
 }
 
 func exists(path string) bool {

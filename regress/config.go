@@ -79,7 +79,7 @@ func loadConfig(path string) (*Config, error) {
 	if err != nil {
 		switch {
 		case errors.Is(err, os.ErrNotExist):
-			return nil, exitcode.Invalidf("%s: no regress config; create one with `gait regress init --from <run_id|runpack.zip>`", path)
+			return nil, exitcode.Invalidf("%s: no regress config; create one with `gait regress init --from <run_id|runpack.zip>` (no run yet? record one first with `gait demo`)", path)
 		case errors.Is(err, capped.ErrTooLarge):
 			return nil, exitcode.Invalidf("%s: %v; a config lists fixtures, split it into several (see Limits in docs/formats.md)", path, err)
 		}

@@ -38,7 +38,7 @@ type signingOptions struct {
 
 func (s *signingOptions) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&s.mode, "key-mode", "dev", "dev or prod; prod refuses to run without --private-key")
-	cmd.Flags().StringVar(&s.private, "private-key", "", "ed25519 private key file (from `gait keys init`)")
+	cmd.Flags().StringVar(&s.private, "private-key", "", "ed25519 private key `file` (as written by gait keys init)")
 }
 
 // load returns the private key, or nil in dev mode without a key.
@@ -55,6 +55,15 @@ func (s *signingOptions) load() (ed25519.PrivateKey, keys.Mode, error) {
 	}
 	priv, err := keys.LoadPrivate(s.private)
 	return priv, mode, err
+}
+
+// publicKeyBeside is the public key file `gait keys init` wrote next to the
+// private key at path, or a placeholder when there is none.
+func publicKeyBeside(private string) string {
+	if pub, ok := strings.CutSuffix(private, "_private.key"); ok && fileExists(pub+"_public.key") {
+		return pub + "_public.key"
+	}
+	return "<public key>"
 }
 
 // requireKey is load for commands that always sign (tokens).

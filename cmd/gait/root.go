@@ -48,7 +48,7 @@ func runApp(a *app, args []string) int {
 	if slices.Contains(own, "--explain") {
 		return a.runExplain(root, own)
 	}
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return 0
 	}
@@ -58,7 +58,7 @@ func runApp(a *app, args []string) int {
 	}
 	msg := oneLineMessage(err)
 	if code == exitcode.InvalidInput && isUsageError(err) {
-		msg += "; run `gait --help` or `gait <command> --help`"
+		msg = usageMessage(cmd, err)
 	}
 	if a.json && !errors.Is(err, errSilent) {
 		a.writeJSON(newErrorResult(msg, code))
@@ -72,6 +72,25 @@ func runApp(a *app, args []string) int {
 // oneLineMessage renders err on one line, whatever its own layout.
 func oneLineMessage(err error) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+}
+
+// usageMessage renders one of cobra's parse errors as one line with its
+// fix: the suggested command for an unknown one, the usage line for
+// missing arguments, and where to read the help.
+func usageMessage(cmd *cobra.Command, err error) string {
+	text := err.Error()
+	if head, suggestions, ok := strings.Cut(text, "\n\nDid you mean this?\n"); ok {
+		var names []string
+		for _, s := range strings.Fields(suggestions) {
+			names = append(names, "`gait "+s+"`")
+		}
+		return head + "; did you mean " + strings.Join(names, " or ") + "? run `gait --help` for the list"
+	}
+	msg := oneLineMessage(err)
+	if cmd != nil && (strings.HasPrefix(text, "accepts ") || strings.HasPrefix(text, "requires at least")) {
+		return cmd.CommandPath() + ": " + msg + "; usage: " + cmd.UseLine()
+	}
+	return msg + "; run `gait --help` or `gait <command> --help`"
 }
 
 // errorResult is the --json error envelope: Gait v1's fields (ok, error,

@@ -96,7 +96,7 @@ func ParsePublic(text string) (ed25519.PublicKey, error) {
 func LoadPrivate(path string) (ed25519.PrivateKey, error) {
 	text, err := os.ReadFile(path)
 	if err != nil {
-		return nil, exitcode.Invalidf("%s: cannot read private key: %v; run `gait keys init` or pass the right --private-key", path, errors.Unwrap(err))
+		return nil, exitcode.Invalidf("%s: cannot read private key: %v; %s", path, errors.Unwrap(err), missingKeyFix(path, "--private-key"))
 	}
 	k, err := ParsePrivate(string(text))
 	if err != nil {
@@ -109,13 +109,47 @@ func LoadPrivate(path string) (ed25519.PrivateKey, error) {
 func LoadPublic(path string) (ed25519.PublicKey, error) {
 	text, err := os.ReadFile(path)
 	if err != nil {
-		return nil, exitcode.Invalidf("%s: cannot read public key: %v; pass the right --public-key", path, errors.Unwrap(err))
+		return nil, exitcode.Invalidf("%s: cannot read public key: %v; %s", path, errors.Unwrap(err), missingKeyFix(path, "--public-key"))
 	}
 	k, err := ParsePublic(string(text))
 	if err != nil {
 		return nil, exitcode.Invalidf("%s: %v; pass a key written by `gait keys init`", path, err)
 	}
 	return k, nil
+}
+
+// DefaultDir is where `gait keys init` writes a pair unless told otherwise.
+const DefaultDir = "gait-out/keys"
+
+// InitCommand is the `gait keys init` that writes the key file at path, or
+// "" when no keys init can (the name is not <prefix>_private.key or
+// <prefix>_public.key, or it would land in the working directory itself,
+// where a private key is one `git add .` from being committed).
+func InitCommand(path string) string {
+	base := filepath.Base(path)
+	prefix := strings.TrimSuffix(strings.TrimSuffix(base, "_private.key"), "_public.key")
+	dir := filepath.ToSlash(filepath.Dir(path))
+	if prefix == base || prefix == "" || dir == "." {
+		return ""
+	}
+	cmd := "gait keys init --out-dir " + dir
+	if prefix != "gait" {
+		cmd += " --prefix " + prefix
+	}
+	return cmd
+}
+
+// missingKeyFix is the fix for a key file that cannot be read: the keys
+// init that writes it, or the default pair to pass instead.
+func missingKeyFix(path, flag string) string {
+	if cmd := InitCommand(path); cmd != "" {
+		return "create it with `" + cmd + "` or pass the right " + flag
+	}
+	priv, pub := Paths(DefaultDir, "gait")
+	if flag == "--public-key" {
+		priv = pub
+	}
+	return "pass the right " + flag + ", or create a pair with `gait keys init` and pass " + flag + " " + filepath.ToSlash(priv)
 }
 
 // Paths returns where Init writes the pair for a prefix.
