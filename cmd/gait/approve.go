@@ -114,7 +114,7 @@ gate eval prints the digests and scope in its next= line.`,
 				Scope      []string `json:"scope"`
 				ExpiresAt  string   `json:"expires_at"`
 			}{true, tok.TokenID, out, tok.Signature.KeyID, tok.ApproverIdentity, tok.ReasonCode, tok.Scope, tok.ExpiresAt.Format(time.RFC3339)},
-				kv("token_id", tok.TokenID, "token", out, "expires_at", tok.ExpiresAt.Format(time.RFC3339),
+				kv("token_id", tok.TokenID, "token_path", out, "expires_at", tok.ExpiresAt.Format(time.RFC3339),
 					"next", "gait gate eval --policy <policy> --intent <intent> --approval-token "+out+" --approval-public-key "+publicKeyBeside(signing.private)))
 			return nil
 		},

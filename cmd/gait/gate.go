@@ -275,7 +275,10 @@ func runGateEval(a *app, o gateEvalOptions) error {
 		"intent_digest", in.IntentDigest, "policy_digest", policy.Digest(), "trace", tracePath,
 		"exit_code", strconv.Itoa(int(code)))
 	if out.Simulated {
-		text = append(text, kv("simulated_verdict", string(out.SimulatedVerdict))...)
+		// Simulation never enforces (verdict is allow); what the policy
+		// would do comes first so it is what a reader sees.
+		text = append(kv("simulated_verdict", string(out.SimulatedVerdict),
+			"would_have_blocked", strconv.FormatBool(res.WouldHaveBlocked)), text...)
 	}
 	if usage != nil {
 		text = append(text, kv("rate_limit_scope", usage.Scope, "rate_limit_key", usage.Key,

@@ -160,6 +160,15 @@ func newPackInspectCmd(a *app) *cobra.Command {
 				text = append(text, kv("job_id", res.JobPayload.JobID, "status", res.JobPayload.Status,
 					"checkpoints", fmt.Sprint(res.JobPayload.CheckpointCount), "approvals", fmt.Sprint(res.JobPayload.ApprovalCount))...)
 			}
+			if res.Run != nil {
+				text = append(text, stepFields(res.Run.Entries)...)
+			}
+			if res.Job != nil {
+				text = append(text, kv("event_count", fmt.Sprint(res.Job.EventCount), "last_event_type", res.Job.LastEventType)...)
+				for _, c := range res.Job.CheckpointRefs {
+					text = append(text, field{"checkpoint", fmt.Sprintf("id=%s type=%s reason_code=%s", c.CheckpointID, c.Type, c.ReasonCode)})
+				}
+			}
 			a.emit(res, text)
 			return nil
 		},

@@ -164,13 +164,7 @@ func newRunInspectCmd(a *app) *cobra.Command {
 			text := kv("run_id", res.RunID, "path", path, "capture_mode", res.CaptureMode,
 				"intents", fmt.Sprint(res.IntentsTotal), "results", fmt.Sprint(res.ResultsTotal), "refs", fmt.Sprint(res.RefsTotal),
 				"signed", fmt.Sprint(res.Signed))
-			for _, e := range res.Entries {
-				status := e.Status
-				if status == "" {
-					status = "missing"
-				}
-				text = append(text, field{fmt.Sprintf("step.%d", e.Index), fmt.Sprintf("intent=%s tool=%s status=%s", e.IntentID, e.ToolName, status)})
-			}
+			text = append(text, stepFields(res.Entries)...)
 			text = append(text, field{"ticket_footer", res.TicketFooter})
 			a.emit(res, text)
 			return nil
@@ -276,4 +270,17 @@ It prints a unified diff and exits 2 when the runs differ, 0 when they match.`,
 		},
 	}
 	return cmd
+}
+
+// stepFields renders a runpack's steps as step.N lines.
+func stepFields(entries []pack.InspectEntry) []field {
+	var out []field
+	for _, e := range entries {
+		status := e.Status
+		if status == "" {
+			status = "missing"
+		}
+		out = append(out, field{fmt.Sprintf("step.%d", e.Index), fmt.Sprintf("intent=%s tool=%s status=%s", e.IntentID, e.ToolName, status)})
+	}
+	return out
 }

@@ -66,7 +66,10 @@ at the end unless --keep is given, and prints what to run next.`,
 				return nil
 			}
 			if keep {
+				fmt.Fprintf(a.out, "\nThe tour ran in a scratch directory, kept for you to look around.\nIn your repository, point regress at a real run:\n")
 				fmt.Fprintf(a.out, "kept_dir=%s\n", dir)
+			} else {
+				fmt.Fprintf(a.out, "\nThe tour ran in a scratch directory and cleaned up after itself.\nIn your repository, point regress at a real run:\n")
 			}
 			if runByGoRun() {
 				// `go run ./cmd/gait` runs from a clone and leaves no gait on
@@ -153,7 +156,6 @@ func runTour(dir string, say func(string, ...any)) ([]tourStep, error) {
 	if rep.ExitCode() != 5 {
 		return nil, fmt.Errorf("tour: the drifted fixture passed; expected exit 5")
 	}
-	say("\nThe tour ran in a scratch directory and cleaned up after itself.\nIn your repository, point regress at a real run:\n")
 	return steps, nil
 }
 
