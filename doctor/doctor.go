@@ -42,6 +42,7 @@ const (
 	CheckOutputDir      = "output_dir"
 	CheckKeys           = "keys"
 	CheckKeyPermissions = "key_permissions"
+	CheckKeyGit         = "key_git"
 	CheckPolicies       = "policies"
 	CheckConfig         = "config"
 	CheckFixtures       = "fixtures"
@@ -237,11 +238,31 @@ func checkKeys(o Options) []Check {
 		id = keys.ID(priv.Public().(ed25519.PublicKey))
 	}
 	c.Status, c.Message = Pass, fmt.Sprintf("signing keys valid (key_id %s)", id[:16])
+	if priv != nil {
+		c.Message += "; signing is off until a command is given the key: pass --key-mode prod --private-key " + filepath.ToSlash(o.PrivateKey) +
+			" to run record, pack build, guard pack and gate eval, and verify with --public-key"
+	}
 	checks := []Check{c}
 	if priv != nil {
-		checks = append(checks, checkKeyPermissions(o))
+		checks = append(checks, checkKeyPermissions(o), checkKeyGit(o))
 	}
 	return checks
+}
+
+// checkKeyGit fails when the private key could be committed: it is tracked
+// by git, or lies in a git work tree without being ignored.
+func checkKeyGit(o Options) Check {
+	c := Check{ID: CheckKeyGit, Required: true, Status: Pass, Message: o.PrivateKey + " cannot be committed (outside git or ignored)"}
+	switch problem := keys.Exposure(o.PrivateKey); problem {
+	case "":
+	case "tracked by git":
+		c.Status, c.Message = Fail, o.PrivateKey+" is tracked by git; untrack it, rotate it (it is in the history) and keep keys out of the repository"
+		c.Fix = "git rm --cached " + filepath.ToSlash(o.PrivateKey)
+	default:
+		c.Status, c.Message = Fail, o.PrivateKey+" is "+problem+"; one `git add .` would commit a private key"
+		c.Fix = "echo /" + keys.IgnoredDir(o.PrivateKey) + "/ >> .gitignore"
+	}
+	return c
 }
 
 func checkKeyPermissions(o Options) Check {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"crypto/ed25519"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -29,9 +31,19 @@ func newKeysInitCmd(a *app) *cobra.Command {
 		Short: "Write a new key pair",
 		Long: `keys init writes a new ed25519 key pair as <prefix>_private.key (mode 0600)
 and <prefix>_public.key, base64 of the raw key bytes. It refuses to replace
-existing keys unless --force is given.`,
+existing keys unless --force is given.
+
+In a git work tree, keys init makes sure the private key cannot be committed:
+when the directory is not ignored it adds it (gait-out/ for the default) to
+the work tree's .gitignore and says so on stderr; it refuses when the key is
+tracked already or the directory is the work tree's root. Keep production
+keys outside the repository (--out-dir ~/.config/gait/keys) and pass them
+with --private-key.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
+			if err := a.keepKeysOutOfGit(outDir, prefix); err != nil {
+				return err
+			}
 			pair, err := keys.Init(outDir, prefix, force)
 			if err != nil {
 				return err
@@ -50,10 +62,29 @@ existing keys unless --force is given.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&outDir, "out-dir", "gait-out/keys", "directory for the key files")
+	cmd.Flags().StringVar(&outDir, "out-dir", keys.DefaultDir, "directory for the key files")
 	cmd.Flags().StringVar(&prefix, "prefix", "gait", "file name prefix")
 	cmd.Flags().BoolVar(&force, "force", false, "replace existing keys")
 	return cmd
+}
+
+// keepKeysOutOfGit makes sure a private key written to dir cannot be
+// committed (see keys.EnsureIgnored) and says on stderr when it added a
+// .gitignore line.
+func (a *app) keepKeysOutOfGit(dir, prefix string) error {
+	ignoreFile, line, err := keys.EnsureIgnored(dir, prefix)
+	if err != nil {
+		return err
+	}
+	if ignoreFile != "" {
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, ignoreFile); err == nil {
+				ignoreFile = rel
+			}
+		}
+		a.diag("gait: %s: added %s so private keys stay out of commits", filepath.ToSlash(ignoreFile), line)
+	}
+	return nil
 }
 
 func newKeysVerifyCmd(a *app) *cobra.Command {

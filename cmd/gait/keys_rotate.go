@@ -28,6 +28,9 @@ verification until the artifacts it signed expire.`,
 					prevID = keys.ID(pub)
 				}
 			}
+			if err := a.keepKeysOutOfGit(outDir, newPrefix); err != nil {
+				return err
+			}
 			pair, err := keys.Init(outDir, newPrefix, false)
 			if err != nil {
 				return err

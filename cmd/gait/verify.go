@@ -41,10 +41,15 @@ check fails, 6 when the input is not a runpack.`,
 			if err != nil {
 				return a.verifyFailed(res, err)
 			}
-			a.emit(res, kv("verify", "ok", "path", res.Path, "run_id", res.RunID,
+			text := kv("verify", "ok", "path", res.Path, "run_id", res.RunID,
 				"manifest_digest", res.ManifestDigest, "files_checked", fmt.Sprint(res.FilesChecked),
-				"signature_status", res.SignatureStatus, "ticket_footer", res.TicketFooter,
-				"next", "gait regress bootstrap --from "+args[0]))
+				"signature_status", res.SignatureStatus, "ticket_footer", res.TicketFooter)
+			if res.SignatureStatus == pack.SignatureUnknown {
+				// Signed, but nothing checked the signature: say how to.
+				text = append(text, kv("signature_note", "the runpack is signed but the signature was not checked; pass --public-key",
+					"next", "gait verify "+args[0]+" --public-key "+defaultPublicKey())...)
+			}
+			a.emit(res, append(text, kv("next", "gait regress bootstrap --from "+args[0])...))
 			return nil
 		},
 	}
@@ -53,6 +58,15 @@ check fails, 6 when the input is not a runpack.`,
 	cmd.Flags().BoolVar(&requireSig, "require-signature", false, "fail unless a signature verifies")
 	cmd.AddCommand(newVerifySessionChainCmd(a), newVerifyChainCmd(a))
 	return cmd
+}
+
+// defaultPublicKey is the public key `gait keys init` writes by default, or
+// a placeholder when there is none.
+func defaultPublicKey() string {
+	if _, pub := keys.Paths(keys.DefaultDir, "gait"); fileExists(pub) {
+		return pub
+	}
+	return "<public_key>"
 }
 
 // verifyingKey returns the key signatures must verify with: --public-key, or
