@@ -5,14 +5,20 @@ import (
 	"errors"
 	"slices"
 	"time"
+
+	"github.com/gait-dev/gait/internal/keys"
 )
 
 // EnforceOptions carries the tokens presented with an intent and the
 // clock. Now is called once per Enforce; nil means time.Now.
 type EnforceOptions struct {
-	Now              func() time.Time
-	ApprovalTokens   []ApprovalToken
-	ApprovalKey      ed25519.PublicKey
+	Now            func() time.Time
+	ApprovalTokens []ApprovalToken
+	ApprovalKey    ed25519.PublicKey
+	// ApprovalKeys are more approvers' public keys; each token is checked
+	// with the key (ApprovalKey or one of these) whose key id its
+	// signature names, so two people can approve with their own keys.
+	ApprovalKeys     []ed25519.PublicKey
 	DelegationTokens []DelegationToken
 	DelegationKey    ed25519.PublicKey
 	// Simulate reports what would happen without enforcing it: the final
@@ -152,7 +158,7 @@ func (p *Policy) EnforceDecision(in *Intent, d Decision, opts EnforceOptions) Ou
 		check := ApprovalCheck{IntentDigest: in.IntentDigest, PolicyDigest: p.digest, Scope: ApprovalScope(in), Targets: len(in.Targets), Ops: 1, Now: t}
 		var approvers []string
 		for _, tok := range opts.ApprovalTokens {
-			err := VerifyApproval(tok, opts.ApprovalKey, check)
+			err := VerifyApproval(tok, opts.approvalKeyFor(tok), check)
 			res := TokenResult{TokenID: tok.TokenID, Identity: tok.ApproverIdentity, Valid: err == nil}
 			if err != nil {
 				res.ErrorCode = tokenCode(err, CodeApprovalInvalid)
@@ -237,4 +243,25 @@ func delegatorInChain(d *Delegation, delegator string) bool {
 		}
 	}
 	return false
+}
+
+// approvalKeyFor is the key a token's signature names by key id among
+// ApprovalKey and ApprovalKeys, or ApprovalKey (or the only key) when none
+// matches, so the signature check reports the mismatch.
+func (o EnforceOptions) approvalKeyFor(tok ApprovalToken) ed25519.PublicKey {
+	all := o.ApprovalKeys
+	if o.ApprovalKey != nil {
+		all = append([]ed25519.PublicKey{o.ApprovalKey}, all...)
+	}
+	if tok.Signature != nil {
+		for _, k := range all {
+			if keys.ID(k) == tok.Signature.KeyID {
+				return k
+			}
+		}
+	}
+	if len(all) > 0 {
+		return all[0]
+	}
+	return nil
 }

@@ -81,7 +81,7 @@ func (s *signingOptions) requireKey() (ed25519.PrivateKey, error) {
 type gateEvalOptions struct {
 	policy, intent, traceOut, profile string
 	approvalTokens                    []string
-	approvalKey                       string
+	approvalKeys                      []string
 	delegationTokens                  []string
 	delegationKey                     string
 	simulate                          bool
@@ -154,7 +154,7 @@ a rule with require_broker_credential is blocked (broker_credential_required).`,
 	f.StringVar(&o.traceOut, "trace-out", "", "trace output path (default gait-out/trace_<trace_id>.json)")
 	f.StringVar(&o.profile, "profile", "standard", "standard or oss-prod")
 	f.StringArrayVar(&o.approvalTokens, "approval-token", nil, "approval token file (repeatable)")
-	f.StringVar(&o.approvalKey, "approval-public-key", "", "public key that signed the approval tokens (default: the --private-key's)")
+	f.StringArrayVar(&o.approvalKeys, "approval-public-key", nil, "approver's public key `file`; repeat for several approvers, each token is checked with the key its key_id names (default: the --private-key's)")
 	f.StringArrayVar(&o.delegationTokens, "delegation-token", nil, "delegation token file (repeatable)")
 	f.StringVar(&o.delegationKey, "delegation-public-key", "", "public key that signed the delegation tokens (default: the --private-key's)")
 	f.BoolVar(&o.simulate, "simulate", false, "report the verdict without enforcing it (exit 0)")
@@ -203,8 +203,17 @@ func runGateEval(a *app, o gateEvalOptions) error {
 	if priv != nil {
 		pub = priv.Public().(ed25519.PublicKey)
 	}
-	if opts.ApprovalKey, err = publicKeyOr(o.approvalKey, pub); err != nil {
-		return err
+	opts.ApprovalKey = pub
+	for i, path := range o.approvalKeys {
+		k, err := keys.LoadPublic(path)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			opts.ApprovalKey = k
+		} else {
+			opts.ApprovalKeys = append(opts.ApprovalKeys, k)
+		}
 	}
 	if opts.DelegationKey, err = publicKeyOr(o.delegationKey, pub); err != nil {
 		return err
