@@ -24,7 +24,7 @@ func init() {
 			Long: `gate evaluates a tool intent against a policy before the tool runs and
 answers allow, block, dry_run or require_approval.`,
 		}
-		cmd.AddCommand(newGateEvalCmd(a))
+		cmd.AddCommand(newGateEvalCmd(a), newGateIntentCmd(a))
 		root.AddCommand(cmd)
 	})
 }
