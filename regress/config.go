@@ -150,15 +150,122 @@ func localPath(p string) bool {
 	return !strings.Contains(p, `\`) && filepath.IsLocal(filepath.FromSlash(p))
 }
 
-// Save writes the config atomically as indented JSON (valid YAML, and the
-// layout Gait v1 writes), fixtures sorted by name as v1 keeps them.
+// Save writes the config atomically, fixtures sorted by name as v1 keeps
+// them. A new config, or one gait wrote, is indented JSON (valid YAML, and
+// the layout Gait v1 writes); a hand-written YAML config stays YAML: its
+// node tree is edited in place, so its comments, key order and other keys
+// are kept.
 func (c *Config) Save(path string) error {
 	slices.SortStableFunc(c.Fixtures, func(a, b FixtureRef) int { return strings.Compare(a.Name, b.Name) })
+	if old, err := os.ReadFile(path); err == nil && !isJSONDocument(old) {
+		data, err := c.editYAML(old)
+		if err != nil {
+			return exitcode.Invalidf("%s: %v; fix the YAML", path, err)
+		}
+		return atomicfile.WriteFile(path, data, 0o644)
+	}
 	data, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err
 	}
 	return atomicfile.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+// isJSONDocument reports whether data is a JSON object, the form gait writes.
+func isJSONDocument(data []byte) bool {
+	trimmed := bytes.TrimSpace(data)
+	return len(trimmed) == 0 || trimmed[0] == '{' && json.Valid(trimmed)
+}
+
+// editYAML returns the YAML document old with c's top-level fields and
+// fixtures written into its node tree. Fixture entries that stay keep
+// their nodes (and comments); new ones are added in name order.
+func (c *Config) editYAML(old []byte) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(old, &doc); err != nil {
+		return nil, err
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, errors.New("the config is not a YAML mapping")
+	}
+	root := doc.Content[0]
+	// Top-level keys the file leaves out keep their defaults unwritten.
+	for _, kv := range [][2]string{{"schema_id", c.SchemaID}, {"schema_version", c.SchemaVersion}, {"fixture_set", c.FixtureSet}} {
+		if mappingValue(root, kv[0]) != nil {
+			setScalar(root, kv[0], kv[1])
+		}
+	}
+	seq := mappingValue(root, "fixtures")
+	if seq == nil || seq.Kind != yaml.SequenceNode {
+		fresh := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		if seq == nil {
+			root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "fixtures"}, fresh)
+		} else {
+			*seq = *fresh
+		}
+		seq = mappingValue(root, "fixtures")
+	}
+	byName := map[string]*yaml.Node{}
+	for _, item := range seq.Content {
+		if name := mappingValue(item, "name"); name != nil {
+			byName[name.Value] = item
+		}
+	}
+	items := make([]*yaml.Node, 0, len(c.Fixtures))
+	for _, f := range c.Fixtures {
+		item := byName[f.Name]
+		if item == nil {
+			item = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		}
+		setScalar(item, "name", f.Name)
+		setScalar(item, "run_id", f.RunID)
+		setScalar(item, "runpack", f.Runpack)
+		items = append(items, item)
+	}
+	if len(seq.Content) == 0 {
+		seq.Style = 0 // `fixtures: []` becomes a block list
+	}
+	seq.Content = items
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// mappingValue is the value node of key in mapping m, or nil.
+func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// setScalar sets key in mapping m to the string value, keeping the node
+// (and its comments) when it exists; an empty value adds nothing.
+func setScalar(m *yaml.Node, key, value string) {
+	if v := mappingValue(m, key); v != nil {
+		if v.Kind != yaml.ScalarNode || v.Value != value {
+			v.Kind, v.Tag, v.Value, v.Content, v.Style = yaml.ScalarNode, "!!str", value, nil, 0
+		}
+		return
+	}
+	if value == "" {
+		return
+	}
+	m.Content = append(m.Content,
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key},
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value})
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
