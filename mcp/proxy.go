@@ -49,6 +49,7 @@ type Proxy struct {
 	tools     []*sdk.Tool
 	forwarded atomic.Int64
 	withheld  atomic.Int64
+	order     callOrder
 }
 
 // ProxyStats counts what a proxy did.
@@ -163,12 +164,23 @@ func (p *Proxy) intercept(next sdk.MethodHandler) sdk.MethodHandler {
 		if !ok || r.Params == nil {
 			return nil, invalidParams("tools/call without params")
 		}
-		return p.call(ctx, r.Params.Name, r.Params.Arguments)
+		seq := arrivalOf(r, &p.order)
+		recorded := false
+		res, err := p.call(ctx, r.Params.Name, r.Params.Arguments, func(c Call) error {
+			recorded = true
+			return p.order.done(seq, &c, p.record)
+		})
+		if !recorded {
+			if rerr := p.order.done(seq, nil, p.record); rerr != nil && err == nil {
+				return nil, rerr
+			}
+		}
+		return res, err
 	}
 }
 
-// call gates one call and forwards it when allowed.
-func (p *Proxy) call(ctx context.Context, name string, raw json.RawMessage) (sdk.Result, error) {
+// call gates one call and forwards it when allowed; record journals it.
+func (p *Proxy) call(ctx context.Context, name string, raw json.RawMessage, record func(Call) error) (sdk.Result, error) {
 	at := p.opts.Now()
 	args, canon, err := ParseArgs(raw)
 	if err != nil {
@@ -193,7 +205,7 @@ func (p *Proxy) call(ctx context.Context, name string, raw json.RawMessage) (sdk
 			res := withheldResult(name, c.Verdict, c.ReasonCodes)
 			c.IsError = true
 			c.Result = withheldRecord(res, c.Verdict, c.ReasonCodes)
-			return res, p.record(c)
+			return res, record(c)
 		}
 	}
 	p.forwarded.Add(1)
@@ -202,7 +214,7 @@ func (p *Proxy) call(ctx context.Context, name string, raw json.RawMessage) (sdk
 	if err != nil {
 		c.IsError = true
 		c.Result, _ = json.Marshal(map[string]any{"error": map[string]any{"message": err.Error()}})
-		if rerr := p.record(c); rerr != nil {
+		if rerr := record(c); rerr != nil {
 			return nil, rerr
 		}
 		return nil, err
@@ -211,8 +223,13 @@ func (p *Proxy) call(ctx context.Context, name string, raw json.RawMessage) (sdk
 	if c.Result, err = json.Marshal(res); err != nil {
 		return nil, err
 	}
-	return res, p.record(c)
+	return res, record(c)
 }
+
+// FlushRecording records the calls still waiting for an earlier call that
+// never completed (one cancelled before it ran), in arrival order. Call it
+// when the session has ended, before closing the recorder.
+func (p *Proxy) FlushRecording() error { return p.order.flush(p.record) }
 
 func (p *Proxy) record(c Call) error {
 	if p.opts.Recorder == nil {

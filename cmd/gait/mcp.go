@@ -263,7 +263,10 @@ func runMCPProxy(a *app, o mcpProxyOptions) error {
 		return err
 	}
 	defer proxy.Close()
-	serveErr := serveMCP(ctx, a, o.listen, proxy.Server(), proxy.Handler())
+	serveErr := serveMCP(ctx, a, o.listen, proxy.Server(), proxy.Handler(), proxy.Transport)
+	if err := proxy.FlushRecording(); err != nil {
+		return err
+	}
 	res := mcpProxyResult{OK: serveErr == nil}
 	st := proxy.Stats()
 	res.Forwarded, res.Withheld = st.Forwarded, st.Withheld
@@ -306,10 +309,14 @@ func (a *app) emitSession(listen string, result any, text []field) {
 }
 
 // serveMCP serves an MCP server on the app's stdin/stdout, or on listen
-// over streamable HTTP, until the client hangs up or ctx ends.
-func serveMCP(ctx context.Context, a *app, listen string, server *sdk.Server, handler http.Handler) error {
+// over streamable HTTP, until the client hangs up or ctx ends. wrap, when
+// not nil, wraps the stdio transport.
+func serveMCP(ctx context.Context, a *app, listen string, server *sdk.Server, handler http.Handler, wrap func(sdk.Transport) sdk.Transport) error {
 	if listen == "" {
-		t := &sdk.IOTransport{Reader: io.NopCloser(a.in), Writer: nopWriteCloser{a.out}}
+		var t sdk.Transport = &sdk.IOTransport{Reader: io.NopCloser(a.in), Writer: nopWriteCloser{a.out}}
+		if wrap != nil {
+			t = wrap(t)
+		}
 		err := server.Run(ctx, t)
 		if err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) || errors.Is(err, sdk.ErrConnectionClosed)) {
 			return nil
@@ -400,7 +407,7 @@ func runMCPServe(a *app, o mcpServeOptions) error {
 	tuneForServing()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	serveErr := serveMCP(ctx, a, o.listen, replay.Server(), replay.Handler())
+	serveErr := serveMCP(ctx, a, o.listen, replay.Server(), replay.Handler(), nil)
 	calls := replay.Calls()
 	res := mcpServeResult{OK: serveErr == nil, RunID: replay.RunID(), Match: match.String(), Calls: calls, Unused: replay.Unused()}
 	if res.Calls == nil {
