@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gait-dev/gait/capture"
+	"github.com/gait-dev/gait/pack"
 )
 
 func init() {
@@ -43,7 +44,10 @@ deterministic.`,
 			}
 			text = append(text, kv("receipt", r.OutputPath)...)
 			if r.ArtifactType == capture.ArtifactRunpack {
-				text = append(text, kv("next", "gait regress add --from "+r.OutputPath, "next", "gait run reduce --from "+r.ArtifactPath)...)
+				text = append(text, kv("next", "gait regress add --from "+r.OutputPath)...)
+				if p := firingPredicate(r.ArtifactPath); p != "" {
+					text = append(text, kv("next", "gait run reduce --from "+r.ArtifactPath+" --predicate "+p)...)
+				}
 			}
 			a.emit(r, text)
 			return nil
@@ -54,4 +58,29 @@ deterministic.`,
 	f.StringVar(&checkpoint, "checkpoint", "latest", "session chain checkpoint: latest or an index from 1")
 	f.StringVar(&out, "out", capture.DefaultOut, "receipt path")
 	return cmd
+}
+
+// firingPredicate is the reduce predicate a runpack fails (a step without
+// a result, else a step whose status is not ok), or "" when it fails none
+// and there is nothing to reduce.
+func firingPredicate(path string) string {
+	rp, err := pack.Open(path)
+	if err != nil {
+		return ""
+	}
+	answered := map[string]bool{}
+	notOK := false
+	for _, r := range rp.Results {
+		answered[r.IntentID] = true
+		notOK = notOK || r.Status != "ok"
+	}
+	for _, in := range rp.Intents {
+		if !answered[in.IntentID] {
+			return pack.PredicateMissingResult
+		}
+	}
+	if notOK {
+		return pack.PredicateNonOKStatus
+	}
+	return ""
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,8 +120,22 @@ func (a *app) runGateIntent(o gateIntentOptions) error {
 		IntentDigest string `json:"intent_digest"`
 	}{true, o.out, in.ToolName, in.ArgsDigest, in.IntentDigest},
 		kv("intent", o.out, "tool_name", in.ToolName, "args_digest", in.ArgsDigest, "intent_digest", in.IntentDigest,
-			"next", "gait gate eval --policy <policy.yaml> --intent "+o.out))
+			"next", "gait gate eval --policy "+localPolicy()+" --intent "+o.out))
 	return nil
+}
+
+// localPolicy is a policy file here for a hint: the first of
+// policies/*.yaml, else the demo policy, else a placeholder.
+func localPolicy() string {
+	m, _ := filepath.Glob(filepath.Join("policies", "*.yaml"))
+	slices.Sort(m)
+	if len(m) > 0 {
+		return filepath.ToSlash(m[0])
+	}
+	if demo := filepath.Join(defaultOutDir, "policy_demo.yaml"); fileExists(demo) {
+		return filepath.ToSlash(demo)
+	}
+	return "<policy.yaml>"
 }
 
 // argValue reads an --arg value as JSON when it is JSON, else as a string.

@@ -35,6 +35,21 @@ func (k *keyFlags) add(cmd *cobra.Command) {
 // keyCommandTimeout bounds how long a key command may run.
 const keyCommandTimeout = 10 * time.Second
 
+// flags are the key source flags as given, for a hint that needs the same key.
+func (k *keyFlags) flags() string {
+	switch {
+	case k.env != "":
+		return " --key-env " + k.env
+	case k.command != "":
+		s := " --key-command " + k.command
+		if len(k.args) > 0 {
+			s += " --key-command-args " + strings.Join(k.args, ",")
+		}
+		return s
+	}
+	return ""
+}
+
 func (k *keyFlags) load(a *app) ([]byte, guard.KeySource, error) {
 	var text string
 	var src guard.KeySource
@@ -124,7 +139,7 @@ after 10s), never from a flag value.`,
 				PlainSize   int             `json:"plain_size"`
 			}{true, out, enc.Algorithm, src, enc.PlainSHA256, enc.PlainSize},
 				kv("path", out, "algorithm", enc.Algorithm, "key_mode", src.Mode, "plain_sha256", enc.PlainSHA256,
-					"plain_size", fmt.Sprint(enc.PlainSize), "next", "gait guard decrypt --in "+out))
+					"plain_size", fmt.Sprint(enc.PlainSize), "next", "gait guard decrypt --in "+out+k.flags()))
 			return nil
 		},
 	}
