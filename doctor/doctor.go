@@ -336,7 +336,7 @@ func checkConfig(o Options) []Check {
 		c.Required = false
 		c.Status = Warn
 		c.Message = "no " + o.Config + "; no fixtures yet"
-		if run := firstRun(o.OutDir); run != "" {
+		if run := FirstRun(o.OutDir); run != "" {
 			c.Message += "; " + run + " can become the first"
 			c.Fix = "gait regress bootstrap --from " + run
 		} else {
@@ -397,8 +397,8 @@ func checkVersion(o Options) Check {
 	return c
 }
 
-// firstRun is the run id of the first runpack in outDir, by name.
-func firstRun(outDir string) string {
+// FirstRun is the run id of the first runpack in outDir, by name, or "".
+func FirstRun(outDir string) string {
 	m, _ := filepath.Glob(filepath.Join(outDir, "runpack_*.zip"))
 	slices.Sort(m)
 	for _, p := range m {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gait-dev/gait/doctor"
 	"github.com/gait-dev/gait/internal/keys"
 )
 
@@ -41,7 +42,11 @@ verification until the artifacts it signed expire.`,
 			if prevID != "" {
 				text = append(text, kv("previous_key_id", prevID)...)
 			}
-			text = append(text, kv("next", "gait guard pack --run <run> --key-mode prod --private-key "+priv)...)
+			run := doctor.FirstRun(defaultOutDir)
+			if run == "" {
+				run = "<run>"
+			}
+			text = append(text, kv("next", "gait guard pack --run "+run+" --key-mode prod --private-key "+priv)...)
 			a.emit(struct {
 				OK             bool   `json:"ok"`
 				KeyID          string `json:"key_id"`

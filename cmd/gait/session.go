@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -177,7 +178,7 @@ Exit 0 when it holds, 2 naming each broken link, 6 when F is not a chain.`,
 			}
 			a.emit(res, kv("verify", "ok", "chain", chain, "session_id", res.SessionID, "run_id", res.RunID,
 				"checkpoints_checked", fmt.Sprint(res.CheckpointsChecked),
-				"next", "gait regress bootstrap --from <checkpoint runpack>"))
+				"next", "gait regress bootstrap --from "+latestCheckpoint(chain)))
 			return nil
 		},
 	}
@@ -186,4 +187,13 @@ Exit 0 when it holds, 2 naming each broken link, 6 when F is not a chain.`,
 	cmd.Flags().BoolVar(&requireSig, "require-signature", false, "fail unless every checkpoint runpack's signature verifies")
 	_ = cmd.MarkFlagRequired("chain")
 	return cmd
+}
+
+// latestCheckpoint is the runpack of a chain's latest checkpoint, for a
+// hint; a placeholder when the chain names none.
+func latestCheckpoint(chain string) string {
+	if p, err := job.RunpackFromChain(chain, "latest"); err == nil && p != "" {
+		return filepath.ToSlash(p)
+	}
+	return "<checkpoint runpack>"
 }
