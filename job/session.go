@@ -464,7 +464,8 @@ type SessionCheckpointResult struct {
 // Checkpoint turns the events since the last checkpoint into a runpack at
 // out (gait-out/runpack_<run>_cp_NNNN.zip when empty), records the
 // checkpoint in the journal and rewrites the chain (ChainPath(journal) when
-// chainOut is empty). With no new events it refuses (exit 6).
+// chainOut is empty; a chain already at ChainPath(journal) is rewritten as
+// well). With no new events it refuses (exit 6).
 func (s *Sessions) Checkpoint(path, out, chainOut string) (*SessionCheckpointResult, error) {
 	var res SessionCheckpointResult
 	err := withJournal(path, func(j *Journal) error {
@@ -523,6 +524,15 @@ func (s *Sessions) Checkpoint(path, out, chainOut string) (*SessionCheckpointRes
 		}
 		if err := atomicfile.WriteFile(chainOut, append(b, '\n'), 0o644); err != nil {
 			return err
+		}
+		// A chain already at the default path follows the journal too, so
+		// --chain-out elsewhere never leaves it a checkpoint behind.
+		if def := ChainPath(path); filepath.Clean(def) != filepath.Clean(chainOut) {
+			if _, err := os.Stat(def); err == nil {
+				if err := atomicfile.WriteFile(def, append(b, '\n'), 0o644); err != nil {
+					return err
+				}
+			}
 		}
 		res = SessionCheckpointResult{Checkpoint: cp, ChainPath: chainOut, Runpack: out}
 		return nil

@@ -133,8 +133,9 @@ func newSessionCheckpointCmd(a *app) *cobra.Command {
 		Use: "checkpoint --journal J [--out runpack.zip] [--chain-out chain.json]", Short: "Write a runpack of the new events and chain it", Args: cobra.NoArgs,
 		Long: `run session checkpoint writes the events since the last checkpoint as a runpack
 (default gait-out/runpack_<run>_cp_NNNN.zip), records the checkpoint in the
-journal and rewrites the chain (default <journal without .jsonl>_chain.json).
-With no new events it exits 6.`,
+journal and rewrites the chain (default <journal without .jsonl>_chain.json;
+with --chain-out elsewhere, a chain at the default path is rewritten too, so
+it never falls a checkpoint behind). With no new events it exits 6.`,
 		RunE: func(*cobra.Command, []string) error {
 			res, err := sessions().Checkpoint(journal, out, chainOut)
 			if err != nil {
