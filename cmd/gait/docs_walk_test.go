@@ -145,6 +145,8 @@ var skippedBlocks = []struct{ file, contains, reason string }{
 	{"README.md", "go install", "needs the network"},
 	{"docs/quickstart.md", "go install", "needs the network; gait is already on PATH"},
 	{"docs/testing.md", "make test", "runs this test"},
+	{"docs/regress.md", "--shard 2/4", "shows one of the n CI jobs of a sharded run; merge needs every shard"},
+	{"docs/performance.md", "go run ./scripts/genfixtures", "a benchmark: runs from a clone with the Go toolchain, on 10,000 fixtures"},
 	{"docs/release.md", "cosign", "needs the network and a release"},
 	{"docs/mcp.md", "node ./order-desk-server.js", "needs a real MCP server (node)"},
 	{"docs/mcp.md", "--agent -- ./bin/agent", "needs a real agent"},
