@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,12 +47,12 @@ func TestMain(m *testing.M) {
 }
 
 // fixedClock returns a clock that starts at 2026-03-01T10:00:00Z and moves
-// one second per reading.
+// one second per reading; concurrent calls (pipelined requests) may read it.
 func fixedClock() func() time.Time {
-	t := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	start := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	var readings atomic.Int64
 	return func() time.Time {
-		t = t.Add(time.Second)
-		return t
+		return start.Add(time.Duration(readings.Add(1)) * time.Second)
 	}
 }
 
