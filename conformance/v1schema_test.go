@@ -44,27 +44,7 @@ func TestPackRunpackValidatesAgainstV1Schemas(t *testing.T) {
 			t.Errorf("%s does not validate: %v\n%s", name, err, doc)
 		}
 	}
-	pair := packtest.Keys(t)
-	// A minimal record: no env, timeline, producer or per-record fields.
-	minimal := func(r *pack.RunRecord) {
-		r.Run.Env, r.Run.Timeline, r.Run.ProducerVersion = nil, nil, ""
-		for i := range r.Intents {
-			r.Intents[i].ProducerVersion, r.Intents[i].CreatedAt = "", ""
-		}
-		for i := range r.Results {
-			r.Results[i].ProducerVersion, r.Results[i].CreatedAt = "", ""
-		}
-		r.Refs = pack.Refs{}
-	}
-	for _, c := range []struct {
-		edit func(*pack.RunRecord)
-		opts pack.RecordOptions
-	}{
-		{nil, pack.RecordOptions{}},
-		{nil, pack.RecordOptions{PrivateKey: pair.Private, CaptureMode: pack.CaptureRaw, ContextEvidenceMode: "best_effort"}},
-		{minimal, pack.RecordOptions{}},
-	} {
-		rp := packtest.Build(t, c.edit, c.opts)
+	for _, rp := range packtest.Variants(t) {
 		for _, name := range []string{pack.FileManifest, pack.FileRun, pack.FileRefs} {
 			validate(name, rp.File(name))
 		}

@@ -41,3 +41,26 @@ func Keys(t testing.TB) keys.Pair {
 	}
 	return pair
 }
+
+// Variants builds the runpacks a schema must accept: the demo record as
+// recorded, signed in raw mode with context evidence, and a minimal record
+// (no env, timeline, producer or per-record fields).
+func Variants(t testing.TB) []*pack.Runpack {
+	t.Helper()
+	pair := Keys(t)
+	minimal := func(r *pack.RunRecord) {
+		r.Run.Env, r.Run.Timeline, r.Run.ProducerVersion = nil, nil, ""
+		for i := range r.Intents {
+			r.Intents[i].ProducerVersion, r.Intents[i].CreatedAt = "", ""
+		}
+		for i := range r.Results {
+			r.Results[i].ProducerVersion, r.Results[i].CreatedAt = "", ""
+		}
+		r.Refs = pack.Refs{}
+	}
+	return []*pack.Runpack{
+		Build(t, nil, pack.RecordOptions{}),
+		Build(t, nil, pack.RecordOptions{PrivateKey: pair.Private, CaptureMode: pack.CaptureRaw, ContextEvidenceMode: "best_effort"}),
+		Build(t, minimal, pack.RecordOptions{}),
+	}
+}
