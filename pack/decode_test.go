@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/internal/safezip/ziptest"
 	"github.com/gait-dev/gait/pack"
 	"github.com/gait-dev/gait/pack/packtest"
 )
@@ -38,7 +39,7 @@ func TestDecodedRunpacksStayFlat(t *testing.T) {
 	many := writeHostile(t, packtest.ManyRecords, 8*mib, 0)
 	for _, opts := range []pack.ReadOptions{{}, {Args: true}} {
 		var err error
-		n := allocated(func() { _, err = pack.OpenWith(many, opts) })
+		n := ziptest.Allocated(func() { _, err = pack.OpenWith(many, opts) })
 		if exitcode.Of(err) != exitcode.InvalidInput || !errors.Is(err, pack.ErrIntegrity) || !strings.Contains(err.Error(), "records") {
 			t.Fatalf("many records %+v: %v (exit %d), want exit 6 naming the record limit", opts, err, exitcode.Of(err))
 		}
@@ -52,7 +53,7 @@ func TestDecodedRunpacksStayFlat(t *testing.T) {
 
 	fat := writeHostile(t, packtest.FatRecords, 12*mib, 0)
 	var err error
-	n := allocated(func() { _, err = pack.Open(fat) })
+	n := ziptest.Allocated(func() { _, err = pack.Open(fat) })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,24 +4,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/internal/safezip/ziptest"
 	"github.com/gait-dev/gait/pack"
 	"github.com/gait-dev/gait/pack/packtest"
 )
-
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 func writeHostile(t *testing.T, variant string, size int64, ratio int) string {
 	t.Helper()
@@ -67,7 +57,7 @@ func TestHostileRunpacksStayFlat(t *testing.T) {
 			"OpenPack": func() error { _, err := pack.OpenPack(path); return err },
 		} {
 			var err error
-			n := allocated(func() { err = read() })
+			n := ziptest.Allocated(func() { err = read() })
 			label := c.variant + "/" + name
 			if err == nil {
 				t.Fatalf("%s (%d bytes at %d:1): accepted", label, c.size, c.ratio)

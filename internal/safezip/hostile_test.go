@@ -6,22 +6,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
-	"runtime"
 	"testing"
 
 	"github.com/gait-dev/gait/internal/safezip"
 	"github.com/gait-dev/gait/internal/safezip/ziptest"
 )
-
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 func build(t *testing.T, entries ...ziptest.Entry) []byte {
 	t.Helper()
@@ -46,7 +35,7 @@ func TestReadFileDoesNotTrustDeclaredSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	var readErr error
-	n := allocated(func() { _, readErr = a.ReadFile("liar") })
+	n := ziptest.Allocated(func() { _, readErr = a.ReadFile("liar") })
 	if readErr == nil {
 		t.Fatal("an entry shorter than its declared size was accepted")
 	}
@@ -85,7 +74,7 @@ func TestRatioCheckedAtAllSizes(t *testing.T) {
 func TestManyEntriesRefusedBeforeParsing(t *testing.T) {
 	data := build(t, ziptest.Many("e", 20000)...)
 	var err error
-	n := allocated(func() { _, err = open(data, safezip.DefaultLimits) })
+	n := ziptest.Allocated(func() { _, err = open(data, safezip.DefaultLimits) })
 	if !errors.Is(err, safezip.ErrLimit) {
 		t.Fatalf("got %v, want ErrLimit", err)
 	}
@@ -105,7 +94,7 @@ func TestSizeLimitsBeforeInflating(t *testing.T) {
 	for name, entries := range cases {
 		data := build(t, entries...)
 		var err error
-		n := allocated(func() { _, err = open(data, limits) })
+		n := ziptest.Allocated(func() { _, err = open(data, limits) })
 		if !errors.Is(err, safezip.ErrLimit) {
 			t.Fatalf("%s: got %v, want ErrLimit", name, err)
 		}
@@ -139,7 +128,7 @@ func TestSumMemoryIsFlat(t *testing.T) {
 			t.Fatal(name, err)
 		}
 		var sumErr error
-		n := allocated(func() { _, sumErr = a.Sum("big", sha256.New) })
+		n := ziptest.Allocated(func() { _, sumErr = a.Sum("big", sha256.New) })
 		if sumErr != nil {
 			t.Fatal(name, sumErr)
 		}
@@ -178,7 +167,7 @@ func TestReadStopsAtDeclaredSize(t *testing.T) {
 	}
 	var n int64
 	var readErr error
-	alloc := allocated(func() { n, readErr = io.Copy(io.Discard, r) })
+	alloc := ziptest.Allocated(func() { n, readErr = io.Copy(io.Discard, r) })
 	if readErr == nil || n > 64<<10+1 {
 		t.Fatalf("read %d bytes, err %v", n, readErr)
 	}
@@ -212,7 +201,7 @@ func FuzzReadBounded(f *testing.F) {
 			return
 		}
 		var total int64
-		alloc := allocated(func() {
+		alloc := ziptest.Allocated(func() {
 			for _, e := range a.Entries {
 				b, err := a.ReadFile(e.Name)
 				if err != nil {

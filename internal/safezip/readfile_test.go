@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gait-dev/gait/internal/safezip"
+	"github.com/gait-dev/gait/internal/safezip/ziptest"
 )
 
 // Once Sum has proven an entry's size, ReadFile reads it into a buffer of
@@ -33,7 +34,7 @@ func TestReadFileAfterSum(t *testing.T) {
 		t.Fatalf("sum: %v", err)
 	}
 	var warm []byte
-	n := allocated(func() { warm, err = a.ReadFile("big") })
+	n := ziptest.Allocated(func() { warm, err = a.ReadFile("big") })
 	if err != nil || !bytes.Equal(warm, content) {
 		t.Fatalf("read after sum: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime"
 
 	"github.com/gait-dev/gait/internal/safezip"
 )
@@ -199,4 +200,15 @@ func SpoofLocalName(data []byte, name, fake string) ([]byte, error) {
 		}
 	}
 	return nil, errors.New("ziptest: no local header for " + name)
+}
+
+// Allocated returns the bytes f allocates on the heap, after a GC, so a
+// test can bound what reading a hostile archive costs without timing it.
+func Allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }
