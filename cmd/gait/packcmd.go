@@ -19,13 +19,13 @@ func init() {
 	register(func(root *cobra.Command, a *app) {
 		cmd := &cobra.Command{
 			Use:   "pack",
-			Short: "Build, verify, inspect and diff unified packs (run|job)",
+			Short: "Build, verify, inspect, diff and export unified packs (run|job)",
 			Long: `pack works with unified packs: deterministic zips with a pack_manifest.json
 (gait.pack.manifest) declaring every entry's SHA-256 and a pack_id digest. A run
 pack embeds a runpack (source/runpack.zip) and its summary; a job pack embeds a
 job's state and event history.`,
 		}
-		cmd.AddCommand(newPackBuildCmd(a), newPackVerifyCmd(a), newPackInspectCmd(a), newPackDiffCmd(a))
+		cmd.AddCommand(newPackBuildCmd(a), newPackVerifyCmd(a), newPackInspectCmd(a), newPackDiffCmd(a), newPackExportCmd(a))
 		root.AddCommand(cmd)
 	})
 }
