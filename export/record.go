@@ -63,10 +63,10 @@ type Call struct {
 // Export is what one pack exports.
 type Export struct {
 	Record
-	RunID         string // run packs: the run id
-	RunDigest     string // run packs: the runpack's manifest_digest
-	RunCreatedAt  time.Time
-	Calls         []Call
+	RunID        string // run packs: the run id
+	RunDigest    string // run packs: the runpack's manifest_digest
+	RunCreatedAt time.Time
+	Calls        []Call
 }
 
 // epoch is the time of a record with no usable time: v1's fixed 1980-01-01.
@@ -252,4 +252,3 @@ func (e *Export) ids() (traceID, spanID string) {
 	}
 	return seed[:32], seed[32:48]
 }
-
