@@ -191,7 +191,7 @@ var helpGroups = []struct {
 	{"runs", "Runs and evidence:", []string{"run", "verify", "pack", "report"}},
 	{"incidents", "Incidents:", []string{"capture", "incident", "guard", "trace", "test", "enforce", "migrate"}},
 	{"ci", "CI regressions:", []string{"regress", "action"}},
-	{"gate", "Gate and signing:", []string{"gate", "policy", "approve", "delegate", "keys"}},
+	{"gate", "Gate and signing:", []string{"gate", "policy", "approve", "delegate", "keys", "registry"}},
 	{"agents", "Agents at work:", []string{"mcp", "job"}},
 }
 
