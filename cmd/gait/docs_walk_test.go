@@ -176,7 +176,12 @@ var docSetup = map[string]string{
 	"docs/regress.md":   setupRun8812,
 	"docs/incidents.md": setupRun8812,
 	"docs/action.md":    setupFixture,
+	"docs/registry.md":  setupRunRecord,
 }
+
+// setupRunRecord is the run_record.json that the hint of `gait keys init`
+// records.
+const setupRunRecord = "walk_setup cp testdata/runs/support_refund.json run_record.json\n"
 
 // setupFixture is a repository with one passing fixture.
 const setupFixture = `walk_setup gait demo

@@ -78,9 +78,6 @@ atomically; the same pack always gives the same bytes.`,
 					text = append(text, field{f.k, f.v})
 				}
 			}
-			if sqlOut != "" {
-				text = append(text, field{"next", "psql -v ON_ERROR_STOP=1 -f " + sqlOut})
-			}
 			a.emit(struct {
 				OK              bool          `json:"ok"`
 				Operation       string        `json:"operation"`

@@ -116,7 +116,9 @@ a check fails, 6 for a refused source or a bad pack, 1 when the fetch fails.`,
 			if res.FallbackUsed {
 				text = append(text, kv("fallback_used", "true", "fallback_path", res.FallbackPath)...)
 			}
-			text = append(text, kv("next", "gait registry verify --path "+res.MetadataPath+" --public-key "+publicKeyHint(publicKey))...)
+			if publicKey != "" {
+				text = append(text, field{"next", "gait registry verify --path " + res.MetadataPath + " --public-key " + publicKey})
+			}
 			a.emit(struct {
 				OK bool `json:"ok"`
 				*registry.Installed
@@ -138,13 +140,6 @@ a check fails, 6 for a refused source or a bad pack, 1 when the fetch fails.`,
 	f.BoolVar(&insecure, "allow-insecure-http", false, "accept plain http, for a loopback host only")
 	_ = cmd.MarkFlagRequired("source")
 	return cmd
-}
-
-func publicKeyHint(path string) string {
-	if path == "" {
-		return "<publisher_public.key>"
-	}
-	return path
 }
 
 func newRegistryListCmd(a *app) *cobra.Command {
@@ -289,6 +284,10 @@ key; users install it with --pin sha256:<digest>.`,
 			if err := atomicfile.WriteFile(out, append(b, '\n'), 0o644); err != nil {
 				return err
 			}
+			text := kv("path", out, "pack_name", p.PackName, "pack_version", p.PackVersion, "pin", "sha256:"+d)
+			if pub := publicKeyBeside(privateKey); fileExists(pub) {
+				text = append(text, field{"next", "gait registry verify --path " + out + " --public-key " + pub})
+			}
 			a.emit(struct {
 				OK          bool   `json:"ok"`
 				Path        string `json:"path"`
@@ -298,8 +297,7 @@ key; users install it with --pin sha256:<digest>.`,
 				Pin         string `json:"pin"`
 				KeyID       string `json:"key_id"`
 			}{true, out, p.PackName, p.PackVersion, d, "sha256:" + d, keys.ID(priv.Public().(ed25519.PublicKey))},
-				kv("path", out, "pack_name", p.PackName, "pack_version", p.PackVersion, "pin", "sha256:"+d,
-					"next", "gait registry verify --path "+out+" --public-key <your_public.key>"))
+				text)
 			return nil
 		},
 	}
