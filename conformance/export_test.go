@@ -115,7 +115,7 @@ func startPostgres(t *testing.T) *postgres {
 	initdb, _ = filepath.EvalSymlinks(initdb)
 	pgctl := filepath.Join(filepath.Dir(initdb), "pg_ctl")
 	var wrap []string
-	var uid, gid int = -1, -1
+	uid, gid := -1, -1
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
@@ -125,7 +125,9 @@ func startPostgres(t *testing.T) *postgres {
 		gid, _ = strconv.Atoi(u.Gid)
 		wrap = []string{"runuser", "-u", "postgres", "--"}
 	}
-	base, err := os.MkdirTemp("", "gait-pg-")
+	// Not t.TempDir: the server runs as the postgres user, which must reach
+	// the folder, and t.TempDir's parent is private to the test's user.
+	base, err := os.MkdirTemp("", "gait-pg-") //nolint:usetesting // see above
 	if err != nil {
 		t.Fatal(err)
 	}

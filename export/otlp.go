@@ -236,8 +236,8 @@ func (e *Export) genAISpans(packTrace, packSpan string) []span {
 			integer("gait.step", c.Seq),
 		}
 		st := status{Code: statusOK}
-		switch {
-		case c.Status == "":
+		switch c.Status {
+		case "":
 			attrs = append(attrs, str("gait.result.status", "missing"))
 			st = status{}
 		default:

@@ -113,7 +113,7 @@ func Install(ctx context.Context, opts InstallOptions) (*Installed, error) {
 			}
 			fb, path, ferr := cachedPack(opts.CacheDir, opts.Pin)
 			if ferr != nil {
-				return nil, fmt.Errorf("%w; cached fallback: %v", err, ferr)
+				return nil, fmt.Errorf("%w; cached fallback: %w", err, ferr)
 			}
 			raw, res.FallbackUsed, res.FallbackPath = fb, true, path
 		}
@@ -121,9 +121,9 @@ func Install(ctx context.Context, opts InstallOptions) (*Installed, error) {
 		b, err := capped.ReadFile(src, limit(opts.MaxSize))
 		if err != nil {
 			if errors.Is(err, capped.ErrTooLarge) {
-				return nil, fmt.Errorf("%w: %s: %v", ErrTooLarge, src, err)
+				return nil, fmt.Errorf("%w: %s: %w", ErrTooLarge, src, err)
 			}
-			return nil, fmt.Errorf("%w: %v", ErrSource, err)
+			return nil, fmt.Errorf("%w: %w", ErrSource, err)
 		}
 		raw = b
 	}
@@ -170,7 +170,7 @@ func remote(src string) bool {
 func checkURL(src string, allow []string, insecureLoopback bool) (*url.URL, error) {
 	u, err := url.Parse(src)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s is not a URL: %v", ErrSource, src, err)
+		return nil, fmt.Errorf("%w: %s is not a URL: %w", ErrSource, src, err)
 	}
 	host := strings.ToLower(u.Hostname())
 	switch u.Scheme {
@@ -263,10 +263,10 @@ func fetch(ctx context.Context, u *url.URL, opts InstallOptions) ([]byte, int, e
 			return nil, i, fmt.Errorf("%w: %s: %w (after %d attempt(s))", ErrFetch, redact(u), err, i)
 		}
 		if err := sleep(ctx, min(delay<<(i-1), MaxDelay)); err != nil {
-			return nil, i, fmt.Errorf("%w: %s: %v", ErrFetch, redact(u), err)
+			return nil, i, fmt.Errorf("%w: %s: %w", ErrFetch, redact(u), err)
 		}
 	}
-	return nil, attempts, fmt.Errorf("%w: %s: %v", ErrFetch, redact(u), last)
+	return nil, attempts, fmt.Errorf("%w: %s: %w", ErrFetch, redact(u), last)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

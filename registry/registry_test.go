@@ -48,7 +48,7 @@ func signed(t *testing.T, publisher string) ([]byte, keys.Pair, string) {
 func server(t *testing.T, body []byte, handler func(n int32, w http.ResponseWriter) bool) (*httptest.Server, *atomic.Int32) {
 	t.Helper()
 	var n atomic.Int32
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		i := n.Add(1)
 		if handler != nil && handler(i, w) {
 			return
@@ -234,7 +234,7 @@ func TestInstallAttemptsBounded(t *testing.T) {
 func TestInstallTimeout(t *testing.T) {
 	_, pair, _ := signed(t, "acme")
 	block := make(chan struct{})
-	srv, n := server(t, nil, func(_ int32, w http.ResponseWriter) bool {
+	srv, n := server(t, nil, func(int32, http.ResponseWriter) bool {
 		<-block
 		return true
 	})

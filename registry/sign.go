@@ -74,7 +74,7 @@ func parseDraft(draft []byte, base string) (*Pack, error) {
 		}
 		b, rerr := capped.ReadFile(filepath.Join(base, filepath.FromSlash(a.Path)), MaxArtifactSize)
 		if rerr != nil {
-			return nil, fmt.Errorf("artifacts[%d]: %s: %v", i, a.Path, rerr)
+			return nil, fmt.Errorf("artifacts[%d]: %s: %w", i, a.Path, rerr)
 		}
 		loose.Artifacts[i].SHA256 = digest.Bytes(b)
 		changed = true

@@ -59,7 +59,7 @@ func check(p *Pack, t Trust) (Check, error) {
 		return c, fmt.Errorf("%w: the pack's digest is sha256:%s, the pin names sha256:%s", ErrPin, d, t.Pin)
 	}
 	if sigErr != nil {
-		return c, fmt.Errorf("%w: %v", ErrSignature, sigErr)
+		return c, fmt.Errorf("%w: %w", ErrSignature, sigErr)
 	}
 	return c, nil
 }
@@ -97,7 +97,7 @@ func verifySignatures(p *Pack, pub ed25519.PublicKey, d string) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("no signature verifies with key %s: %v", keys.ID(pub), first)
+	return fmt.Errorf("no signature verifies with key %s: %w", keys.ID(pub), first)
 }
 
 // Report is a gait.registry.verification_report: the result of verifying

@@ -55,7 +55,7 @@ func registryError(what string, err error) error {
 	case errors.Is(err, registry.ErrFetch):
 		return fmt.Errorf("%w; check the URL and the network, or pass --allow-cached-fallback with --pin to use the cached pack", msg)
 	case errors.Is(err, os.ErrNotExist):
-		return exitcode.Invalidf("%s: no such file; pass the path of a registry_pack.json", what)
+		return exitcode.Invalidf("%s: %v; pass an existing file", what, err)
 	}
 	return exitcode.Wrap(exitcode.InvalidInput, fmt.Errorf("%w; pass a gait.registry.pack document (make one with `gait registry sign`)", msg))
 }
