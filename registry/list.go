@@ -23,8 +23,9 @@ type Entry struct {
 }
 
 // List returns the packs in the cache, sorted by name, version and digest.
-// Files that are not packs, or whose folder does not match their digest,
-// are skipped. A missing cache is empty.
+// Files that are not packs are skipped; a pack whose content no longer
+// matches its folder's digest is listed with its actual digest, so its pin
+// does not verify. A missing cache is empty.
 func List(cache string) ([]Entry, error) {
 	matches, err := filepath.Glob(filepath.Join(cache, "*", "*", "*", FilePack))
 	if err != nil {
@@ -37,7 +38,7 @@ func List(cache string) ([]Entry, error) {
 			continue
 		}
 		d, err := p.Digest()
-		if err != nil || inferCacheDir(m, p, d) == "" {
+		if err != nil {
 			continue
 		}
 		e := Entry{PackName: p.PackName, PackVersion: p.PackVersion, Publisher: p.Publisher, Digest: d, MetadataPath: m}

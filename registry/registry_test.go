@@ -303,6 +303,10 @@ func TestInstallCachedFallback(t *testing.T) {
 	p["use_case"] = "changed"
 	nb, _ := json.Marshal(p)
 	_ = os.WriteFile(path, nb, 0o644)
+	list, err := List(o.CacheDir)
+	if err != nil || len(list) != 1 || list[0].PinVerified || list[0].Digest == d {
+		t.Fatalf("a changed cached pack lists as %+v (%v)", list, err)
+	}
 	o.Pin = d
 	if _, err := Install(context.Background(), o); err == nil {
 		t.Fatal("a changed cached pack was accepted")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -226,6 +227,7 @@ every check passes, 2 when one fails, 6 when the file is not a pack.`,
 				ReportPath string `json:"report_path,omitempty"`
 			}{rep.OK(), rep, rep.Source, reportOut}, text)
 			if !rep.OK() {
+				a.diag("gait: %s: the registry pack failed verification (%s); do not install it", path, strings.Join(rep.FailureReasons, ", "))
 				return silent(exitcode.VerifyFailed)
 			}
 			return nil
