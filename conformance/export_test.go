@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gait-dev/gait/schemas"
 )
 
 // hostileTool is a tool name a recorded run could carry into the SQL.
@@ -80,6 +82,9 @@ func TestExportMatchesReference(t *testing.T) {
 				outs[filepath.Base(bin)] = [2][]byte{otel, sql}
 			}
 			g, r := outs[filepath.Base(gaitBin)], outs[filepath.Base(ref)]
+			if err := schemas.ValidateLines("export/otel_record", r[0]); err != nil {
+				t.Errorf("schemas/export/otel_record rejects the reference's --otel-out for %s: %v", filepath.Base(p), err)
+			}
 			if !bytes.Equal(g[0], r[0]) {
 				t.Errorf("%s %v: --otel-out differs from the reference:\ngait: %s\nref:  %s", filepath.Base(p), flags, g[0], r[0])
 			}

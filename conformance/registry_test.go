@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/gait-dev/gait/internal/jcs"
+	"github.com/gait-dev/gait/schemas"
 )
 
 // v1Sign signs a registry pack the way v1 does, written here from the
@@ -128,6 +129,23 @@ func TestRegistryInterop(t *testing.T) {
 		out = run(0, pair[0], "registry", "verify", "--path", cached, "--public-key", "pub_public.key", "--json")
 		if !strings.Contains(out, `"pin_verified":true`) {
 			t.Errorf("%s registry verify %s:\n%s", filepath.Base(pair[0]), cached, out)
+		}
+	}
+
+	// What the reference writes validates against Gait's schemas.
+	run(0, ref, "registry", "verify", "--path", "v1_pack.json", "--public-key", "pub_public.key", "--report-out", "ref_report.json")
+	for file, schema := range map[string]string{
+		filepath.Join("ref_cache", "skill-guardrails", "1.0.0", signed.Digest, "registry_pack.json"): "registry/pack",
+		filepath.Join("ref_cache", "baseline-highrisk", "1.1.0", v1Digest, "registry_pack.json"):     "registry/pack",
+		"v1_pack.json":    "registry/pack",
+		"ref_report.json": "registry/verification_report",
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schemas.Validate(schema, data); err != nil {
+			t.Errorf("schemas/%s rejects the reference's %s: %v", schema, file, err)
 		}
 	}
 
