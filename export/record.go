@@ -162,11 +162,20 @@ func (e *Export) addRun(rp *pack.Runpack) {
 	if m.ToolCallsTotal > 0 {
 		m.ToolCallsSuccessRate = float64(m.ToolCallsSuccess) / float64(m.ToolCallsTotal)
 	}
+	// The first result recorded for an intent answers it (as
+	// pack.Runpack.ResultFor), found through an index: runs can be long.
+	first := make(map[string]int, len(rp.Results))
+	for i, r := range rp.Results {
+		if _, ok := first[r.IntentID]; !ok {
+			first[r.IntentID] = i
+		}
+	}
 	for i, in := range rp.Intents {
 		c := Call{Seq: i, IntentID: in.IntentID, ToolName: in.ToolName, ArgsDigest: in.ArgsDigest}
 		c.Start = parseTime(in.CreatedAt, e.RunCreatedAt)
 		c.End = c.Start
-		if r, ok := rp.ResultFor(in.IntentID); ok {
+		if j, ok := first[in.IntentID]; ok {
+			r := rp.Results[j]
 			c.Status, c.ResultDigest, c.Verdict = r.Status, r.ResultDigest, regress.ResultVerdict(r)
 			if end := parseTime(r.CreatedAt, c.Start); end.After(c.Start) {
 				c.End = end
