@@ -82,11 +82,7 @@ type Options struct {
 // Build verifies the pack at path and builds its export. A pack that fails
 // verification is not exported (the error carries exit code 2).
 func Build(path string, opts Options) (*Export, error) {
-	res, err := pack.VerifyPack(path, pack.VerifyOptions{PublicKey: opts.PublicKey})
-	if err != nil {
-		return nil, err
-	}
-	p, err := pack.OpenPack(path)
+	p, res, err := pack.OpenVerifiedPack(path, pack.VerifyOptions{PublicKey: opts.PublicKey})
 	if err != nil {
 		return nil, err
 	}
@@ -117,11 +113,7 @@ func Build(path string, opts Options) (*Export, error) {
 			}
 		}
 	}
-	if m.PackType == pack.PackTypeRun {
-		rp, err := pack.OpenBytes(pack.FileSourceRunpack, p.File(pack.FileSourceRunpack))
-		if err != nil {
-			return nil, exitcode.VerifyFailedf("%s: %s: %v", path, pack.FileSourceRunpack, err)
-		}
+	if rp := p.EmbeddedRunpack(); rp != nil {
 		e.addRun(rp)
 	}
 	return e, nil

@@ -116,6 +116,7 @@ type JobPayload struct {
 type Pack struct {
 	Manifest PackManifest
 	files    map[string][]byte
+	run      *Runpack // a run pack's embedded runpack, as OpenPack checked it
 }
 
 // PackOptions adjust how a pack is built.
@@ -269,6 +270,10 @@ func (m PackManifest) signedDigest() (string, error) {
 // File returns the bytes of a pack entry.
 func (p *Pack) File(name string) []byte { return p.files[name] }
 
+// EmbeddedRunpack returns a run pack's runpack as OpenPack decoded and
+// checked it; nil for other packs and for packs not read by OpenPack.
+func (p *Pack) EmbeddedRunpack() *Runpack { return p.run }
+
 // Names lists the pack's entries in order.
 func (p *Pack) Names() []string {
 	names := make([]string, 0, len(p.files))
@@ -414,6 +419,7 @@ func (p *Pack) checkPayload() error {
 			return fmt.Errorf("%s: run %s manifest %s does not match the embedded runpack (run %s manifest %s)",
 				FileRunPayload, rpl.RunID, rpl.ManifestDigest, rp.Manifest.RunID, rp.Manifest.ManifestDigest)
 		}
+		p.run = rp
 	case PackTypeJob:
 		var jp JobPayload
 		if err := json.Unmarshal(p.files[FileJobPayload], &jp); err != nil {
@@ -480,10 +486,17 @@ type PackVerifyResult struct {
 // VerifyPack checks a pack (see OpenPack) and its signatures. The error
 // carries exit code 2 for a failed check and 6 for unusable input.
 func VerifyPack(path string, opts VerifyOptions) (PackVerifyResult, error) {
+	_, res, err := OpenVerifiedPack(path, opts)
+	return res, err
+}
+
+// OpenVerifiedPack is VerifyPack that also returns the pack it opened, for
+// callers that read it after checking it (the pack is nil on error).
+func OpenVerifiedPack(path string, opts VerifyOptions) (*Pack, PackVerifyResult, error) {
 	res := PackVerifyResult{Path: path}
-	fail := func(err error) (PackVerifyResult, error) {
+	fail := func(err error) (*Pack, PackVerifyResult, error) {
 		res.Problem = err.Error()
-		return res, err
+		return nil, res, err
 	}
 	p, err := OpenPack(path)
 	if err != nil {
@@ -526,7 +539,7 @@ func VerifyPack(path string, opts VerifyOptions) (PackVerifyResult, error) {
 		return fail(exitcode.VerifyFailedf("%s: %s; --require-signature needs a signature that verifies with --public-key", path, msg))
 	}
 	res.OK = true
-	return res, nil
+	return p, res, nil
 }
 
 // RunpackFromPack returns the runpack bytes a pack carries. A run pack
