@@ -187,7 +187,7 @@ var helpGroups = []struct {
 	id, title string
 	commands  []string
 }{
-	{"start", "Getting started:", []string{"tour", "demo", "doctor"}},
+	{"start", "Getting started:", []string{"tour", "demo", "doctor", "ui"}},
 	{"runs", "Runs and evidence:", []string{"run", "verify", "pack", "report"}},
 	{"incidents", "Incidents:", []string{"capture", "incident", "guard", "trace", "test", "enforce", "migrate"}},
 	{"ci", "CI regressions:", []string{"regress", "action"}},

@@ -1,0 +1,113 @@
+package report
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io"
+	"path/filepath"
+	"sync"
+
+	"github.com/gait-dev/gait/pack"
+	"github.com/gait-dev/gait/regress"
+)
+
+//go:embed html/*.tmpl html/style.css
+var htmlFS embed.FS
+
+// HTMLStyle is the stylesheet of the static report and the local UI.
+func HTMLStyle() []byte {
+	b, _ := htmlFS.ReadFile("html/style.css")
+	return b
+}
+
+// HTMLFuncs are the helpers the HTML templates use.
+var HTMLFuncs = template.FuncMap{
+	"tone": tone,
+	"last": func(s []TimelineStep) int { return len(s) - 1 },
+}
+
+// tone is the badge class of a status or verdict: one of a fixed set, so
+// no value a pull request controls reaches a class attribute.
+func tone(s string) string {
+	switch s {
+	case "pass", "ok", "allow", "verified", "fail", "block", "error", "failed",
+		"require_approval", "dry_run", "missing", "unverified", "skipped":
+		return s
+	}
+	return "other"
+}
+
+var (
+	htmlOnce sync.Once
+	htmlBase *template.Template
+)
+
+// HTMLTemplates returns a fresh copy of the shared templates ("regress",
+// "fixture", "diff", "timeline", "sidebyside", "badge" and the static
+// "report" page), for a caller to add its own pages to.
+func HTMLTemplates() *template.Template {
+	htmlOnce.Do(func() {
+		htmlBase = template.Must(template.New("gait").Funcs(HTMLFuncs).ParseFS(htmlFS, "html/*.tmpl"))
+	})
+	return template.Must(htmlBase.Clone())
+}
+
+// HTMLOptions shape the static report.
+type HTMLOptions struct {
+	// BaseDir is where the fixtures' runpack paths resolve (the folder of
+	// the regress config). Only paths inside it are read.
+	BaseDir string
+	// MaxSteps bounds the steps shown per run (default 500).
+	MaxSteps int
+}
+
+type htmlRun struct {
+	ID, Fixture, Path string
+	Timeline          Timeline
+	More              bool
+}
+
+type htmlDoc struct {
+	Style    template.CSS
+	View     RegressView
+	Runs     []htmlRun
+	Problems []string
+}
+
+// HTML writes the regress run as one self-contained HTML page: inline
+// style and script, no external requests (its Content-Security-Policy
+// forbids them). It shows the failures the PR comment shows (the same
+// failing fixtures and graders, with messages, diffs and ticket footers)
+// and, linked from each failing fixture, the timeline of its run.
+func HTML(w io.Writer, rep *regress.Report, opts HTMLOptions) error {
+	if opts.MaxSteps <= 0 {
+		opts.MaxSteps = 500
+	}
+	doc := htmlDoc{Style: template.CSS(HTMLStyle()), View: NewRegressView(rep)} //nolint:gosec // the embedded stylesheet, not data
+	seen := map[string]string{}
+	for i := range doc.View.Fixtures {
+		f := &doc.View.Fixtures[i]
+		if !f.Failing() || f.Runpack == "" {
+			continue
+		}
+		if id, ok := seen[f.Runpack]; ok {
+			f.RunLink = "#" + id
+			continue
+		}
+		if !filepath.IsLocal(f.Runpack) {
+			doc.Problems = append(doc.Problems, fmt.Sprintf("%s: runpack path %s is outside the config's folder; not read", f.Name, f.Runpack))
+			continue
+		}
+		rp, err := pack.Open(filepath.Join(opts.BaseDir, f.Runpack))
+		if err != nil {
+			doc.Problems = append(doc.Problems, fmt.Sprintf("%s: %v", f.Name, err))
+			continue
+		}
+		id := fmt.Sprintf("run-%d", len(doc.Runs)+1)
+		seen[f.Runpack], f.RunLink = id, "#"+id
+		tl := NewTimeline(rp, 0, opts.MaxSteps)
+		doc.Runs = append(doc.Runs, htmlRun{ID: id, Fixture: f.Name, Path: f.Runpack, Timeline: tl, More: tl.Total > len(tl.Steps)})
+	}
+	return HTMLTemplates().ExecuteTemplate(w, "report", doc)
+}

@@ -1,0 +1,66 @@
+// Progressive behaviour for gait ui: every page works without it.
+"use strict";
+(function () {
+  var tokenMeta = document.querySelector('meta[name="gait-token"]');
+  var token = tokenMeta ? tokenMeta.getAttribute("content") : "";
+
+  // Copy buttons: data-copy names the element whose text is copied.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest("button[data-copy]");
+    if (!b) return;
+    var el = document.getElementById(b.getAttribute("data-copy"));
+    if (!el || !navigator.clipboard) return;
+    navigator.clipboard.writeText(el.textContent).then(function () {
+      b.textContent = "Copied";
+      setTimeout(function () { b.textContent = "Copy"; }, 1500);
+    }, function () { b.textContent = "Copy failed"; });
+  });
+
+  // Diff form: exactly two runs.
+  var diffForm = document.getElementById("diff-form");
+  if (diffForm) {
+    diffForm.addEventListener("submit", function (e) {
+      var n = diffForm.querySelectorAll('input[name="run"]:checked').length;
+      if (n !== 2) {
+        e.preventDefault();
+        alert("Pick exactly two runs to compare (" + n + " picked).");
+      }
+    });
+  }
+
+  // Guided flows: run through POST /api/exec and show the answer in place.
+  var status = document.getElementById("exec-status");
+  var output = document.getElementById("exec-output");
+  document.querySelectorAll("form[data-flow]").forEach(function (form) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var button = form.querySelector("button[type=submit]");
+      var args = {};
+      ["run_id", "policy_path", "intent_path"].forEach(function (k) {
+        var el = form.elements[k];
+        if (el && el.value) args[k] = el.value;
+      });
+      var command = form.getAttribute("data-flow");
+      button.disabled = true;
+      status.textContent = "Running " + command + "…";
+      fetch("/api/exec", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Gait-Token": token },
+        body: JSON.stringify({ command: command, args: args })
+      }).then(function (resp) {
+        return resp.json();
+      }).then(function (res) {
+        status.textContent = command + ": exit " + res.exit_code + (res.ok ? " (ok)" : "");
+        var text = res.json ? JSON.stringify(res.json, null, 2) : (res.stdout || "");
+        if (res.error) text = res.error + "\n" + text;
+        if (res.stderr) text += "\n" + res.stderr;
+        output.textContent = text;
+        output.setAttribute("data-command", command);
+      }).catch(function (err) {
+        status.textContent = command + ": " + err;
+      }).finally(function () {
+        button.disabled = false;
+      });
+    });
+  });
+})();
