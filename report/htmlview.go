@@ -3,6 +3,8 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -97,7 +99,7 @@ func NewRegressView(rep *regress.Report) RegressView {
 	for i, f := range fixtures {
 		fv := FixtureView{
 			ID: fmt.Sprintf("fixture-%d", i+1), Name: f.Name, RunID: f.RunID, Status: f.Status,
-			FixtureFile: f.FixtureFile, Runpack: f.Runpack, TicketFooter: f.TicketFooter,
+			FixtureFile: f.FixtureFile, Runpack: fixtureRunpack(f), TicketFooter: f.TicketFooter,
 		}
 		// Failing graders first, as the comment lists them.
 		graders := slices.Clone(f.Graders)
@@ -113,6 +115,21 @@ func NewRegressView(rep *regress.Report) RegressView {
 		v.Fixtures = append(v.Fixtures, fv)
 	}
 	return v
+}
+
+// fixtureRunpack is the fixture's runpack path, relative to the config's
+// folder. A result document does not record it: it is the runpack.zip
+// beside the fixture's fixture.json, or in fixtures/<name>/.
+func fixtureRunpack(f regress.FixtureResult) string {
+	switch {
+	case f.Runpack != "":
+		return f.Runpack
+	case f.FixtureFile != "":
+		return path.Join(path.Dir(filepath.ToSlash(f.FixtureFile)), "runpack.zip")
+	case f.Name != "":
+		return path.Join("fixtures", f.Name, "runpack.zip")
+	}
+	return ""
 }
 
 // boolOrder sorts true before false.

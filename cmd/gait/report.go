@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gait-dev/gait/internal/atomicfile"
 	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/regress"
 	"github.com/gait-dev/gait/report"
 )
 
@@ -16,9 +19,10 @@ func init() {
 		cmd := &cobra.Command{
 			Use:   "report",
 			Short: "Reports across runs and gate traces",
-			Long:  `report summarizes many runpacks and gate traces; "report top" ranks their riskiest tool calls.`,
+			Long: `report summarizes many runpacks and gate traces; "report top" ranks their
+riskiest tool calls, "report html" writes a regress result as one HTML page.`,
 		}
-		cmd.AddCommand(newReportTopCmd(a))
+		cmd.AddCommand(newReportTopCmd(a), newReportHTMLCmd(a))
 		root.AddCommand(cmd)
 	})
 }
@@ -112,4 +116,52 @@ func topNext(rep *report.TopReport) string {
 		}
 	}
 	return ""
+}
+
+type reportHTMLOptions struct {
+	from, out string
+}
+
+// reportHTMLResult is what `report html --json` prints.
+type reportHTMLResult struct {
+	OK         bool   `json:"ok"`
+	OutputPath string `json:"output_path"`
+	From       string `json:"from"`
+	Status     string `json:"status"`
+	Fixtures   int    `json:"fixtures"`
+	Failed     int    `json:"failed"`
+}
+
+func newReportHTMLCmd(a *app) *cobra.Command {
+	var o reportHTMLOptions
+	cmd := &cobra.Command{
+		Use:   "html [--from regress_result.json] [--out gait-out/report.html]",
+		Short: "Write a regress result as one self-contained HTML page",
+		Long: `report html reads a regress result (--from, default regress_result.json) and
+writes one self-contained HTML page (--out, default gait-out/report.html): the
+failures the pull request comment lists, failing fixtures first, each grader
+with its message and diff, the ticket footers with a copy button, and the
+timeline of each failing fixture's run (runpack paths resolve from the
+result's folder and must stay inside it). Style and script are inline and the
+page makes no request, so CI can upload it as an artifact and it opens offline.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { return a.runReportHTML(o) },
+	}
+	cmd.Flags().StringVar(&o.from, "from", "regress_result.json", "regress result document to read")
+	cmd.Flags().StringVar(&o.out, "out", filepath.Join(defaultOutDir, "report.html"), "HTML file to write")
+	return cmd
+}
+
+func (a *app) runReportHTML(o reportHTMLOptions) error {
+	rep, err := regress.ReadResultFile(o.from)
+	if err != nil {
+		return err
+	}
+	opts := report.HTMLOptions{BaseDir: filepath.Dir(o.from)}
+	if err := atomicfile.Write(o.out, 0o644, func(w io.Writer) error { return report.HTML(w, rep, opts) }); err != nil {
+		return fmt.Errorf("writing %s: %w", o.out, err)
+	}
+	a.emit(reportHTMLResult{OK: true, OutputPath: o.out, From: o.from, Status: rep.Status, Fixtures: rep.Total, Failed: rep.Failed},
+		kv("status", rep.Status, "fixtures", fmt.Sprint(rep.Total), "failed", fmt.Sprint(rep.Failed), "output", o.out))
+	return nil
 }
