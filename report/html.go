@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/gait-dev/gait/internal/textdiff"
 	"github.com/gait-dev/gait/pack"
 	"github.com/gait-dev/gait/regress"
 )
@@ -96,12 +97,12 @@ func HTML(w io.Writer, rep *regress.Report, opts HTMLOptions) error {
 			continue
 		}
 		if !filepath.IsLocal(f.Runpack) {
-			doc.Problems = append(doc.Problems, fmt.Sprintf("%s: runpack path %s is outside the config's folder; not read", f.Name, f.Runpack))
+			doc.Problems = append(doc.Problems, textdiff.Visible(fmt.Sprintf("%s: runpack path %s is outside the config's folder; not read", f.Name, f.Runpack)))
 			continue
 		}
 		rp, err := pack.Open(filepath.Join(opts.BaseDir, f.Runpack))
 		if err != nil {
-			doc.Problems = append(doc.Problems, fmt.Sprintf("%s: %v", f.Name, err))
+			doc.Problems = append(doc.Problems, textdiff.Visible(fmt.Sprintf("%s: %v", f.Name, err)))
 			continue
 		}
 		id := fmt.Sprintf("run-%d", len(doc.Runs)+1)

@@ -84,7 +84,8 @@ type DiffLine struct {
 // graders the PR comment lists (a fixture whose status is not pass, and
 // its graders whose status is not pass), failing fixtures first.
 func NewRegressView(rep *regress.Report) RegressView {
-	v := RegressView{Status: rep.Status, FixtureSet: rep.FixtureSet, Total: rep.Total, Passed: rep.Passed, Failed: rep.Failed}
+	vis := textdiff.Visible
+	v := RegressView{Status: vis(rep.Status), FixtureSet: vis(rep.FixtureSet), Total: rep.Total, Passed: rep.Passed, Failed: rep.Failed}
 	fixtures := slices.Clone(rep.Fixtures)
 	slices.SortStableFunc(fixtures, func(a, b regress.FixtureResult) int {
 		af, bf := a.Status != regress.StatusPass, b.Status != regress.StatusPass
@@ -98,8 +99,8 @@ func NewRegressView(rep *regress.Report) RegressView {
 	})
 	for i, f := range fixtures {
 		fv := FixtureView{
-			ID: fmt.Sprintf("fixture-%d", i+1), Name: f.Name, RunID: f.RunID, Status: f.Status,
-			FixtureFile: f.FixtureFile, Runpack: fixtureRunpack(f), TicketFooter: f.TicketFooter,
+			ID: fmt.Sprintf("fixture-%d", i+1), Name: vis(f.Name), RunID: vis(f.RunID), Status: vis(f.Status),
+			FixtureFile: vis(f.FixtureFile), Runpack: fixtureRunpack(f), TicketFooter: vis(f.TicketFooter),
 		}
 		// Failing graders first, as the comment lists them.
 		graders := slices.Clone(f.Graders)
@@ -107,9 +108,13 @@ func NewRegressView(rep *regress.Report) RegressView {
 			return boolOrder(a.Status != regress.StatusPass, b.Status != regress.StatusPass)
 		})
 		for _, g := range graders {
+			codes := make([]string, len(g.ReasonCodes))
+			for i, c := range g.ReasonCodes {
+				codes[i] = vis(c)
+			}
 			fv.Graders = append(fv.Graders, GraderView{
-				Name: g.Name, Status: g.Status, Message: g.Message, Step: g.Step,
-				ReasonCodes: g.ReasonCodes, Diff: DiffLines(g.Diff),
+				Name: vis(g.Name), Status: vis(g.Status), Message: vis(g.Message), Step: g.Step,
+				ReasonCodes: codes, Diff: DiffLines(g.Diff),
 			})
 		}
 		v.Fixtures = append(v.Fixtures, fv)
@@ -274,9 +279,10 @@ func NewTimeline(rp *pack.Runpack, offset, limit int) Timeline {
 	t.Offset = offset
 	for i := offset; i < end; i++ {
 		in := rp.Intents[i]
-		s := TimelineStep{Index: i + 1, IntentID: in.IntentID, Tool: in.ToolName, Args: payload(string(in.Args), in.ArgsDigest), At: in.CreatedAt}
+		vis := textdiff.Visible
+		s := TimelineStep{Index: i + 1, IntentID: vis(in.IntentID), Tool: vis(in.ToolName), Args: payload(string(in.Args), in.ArgsDigest), At: vis(in.CreatedAt)}
 		if r, ok := rp.ResultFor(in.IntentID); ok {
-			s.Status, s.Verdict = r.Status, regress.ResultVerdict(r)
+			s.Status, s.Verdict = vis(r.Status), regress.ResultVerdict(r)
 			s.Result = payload(string(r.Result), r.ResultDigest)
 			s.Duration = elapsed(in.CreatedAt, r.CreatedAt)
 		} else {
@@ -286,7 +292,7 @@ func NewTimeline(rp *pack.Runpack, offset, limit int) Timeline {
 	}
 	for _, line := range rp.BehaviourLines() {
 		if ref, ok := strings.CutPrefix(line, "ref: "); ok {
-			t.Refs = append(t.Refs, ref)
+			t.Refs = append(t.Refs, textdiff.Visible(ref))
 		}
 	}
 	return t
