@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -246,7 +247,10 @@ type Timeline struct {
 	Total  int
 	Offset int
 	Steps  []TimelineStep
-	Refs   []string
+	// Refs are the run's reference receipts (id, source, digest), at most
+	// maxRefs of them; MoreRefs counts the rest.
+	Refs     []string
+	MoreRefs int
 }
 
 // TimelineStep is one intent of a run and what came back for it.
@@ -277,11 +281,25 @@ func NewTimeline(rp *pack.Runpack, offset, limit int) Timeline {
 		end = min(end, offset+limit)
 	}
 	t.Offset = offset
+	// The page's results, found in one pass (the first result recorded
+	// for an intent counts, as in replay and diff).
+	page := make(map[string]int, end-offset)
+	for i := offset; i < end; i++ {
+		page[rp.Intents[i].IntentID] = i
+	}
+	results := make(map[string]pack.Result, len(page))
+	for _, r := range rp.Results {
+		if _, want := page[r.IntentID]; want {
+			if _, seen := results[r.IntentID]; !seen {
+				results[r.IntentID] = r
+			}
+		}
+	}
+	vis := textdiff.Visible
 	for i := offset; i < end; i++ {
 		in := rp.Intents[i]
-		vis := textdiff.Visible
 		s := TimelineStep{Index: i + 1, IntentID: vis(in.IntentID), Tool: vis(in.ToolName), Args: payload(string(in.Args), in.ArgsDigest), At: vis(in.CreatedAt)}
-		if r, ok := rp.ResultFor(in.IntentID); ok {
+		if r, ok := results[in.IntentID]; ok {
 			s.Status, s.Verdict = vis(r.Status), regress.ResultVerdict(r)
 			s.Result = payload(string(r.Result), r.ResultDigest)
 			s.Duration = elapsed(in.CreatedAt, r.CreatedAt)
@@ -290,13 +308,22 @@ func NewTimeline(rp *pack.Runpack, offset, limit int) Timeline {
 		}
 		t.Steps = append(t.Steps, s)
 	}
-	for _, line := range rp.BehaviourLines() {
-		if ref, ok := strings.CutPrefix(line, "ref: "); ok {
-			t.Refs = append(t.Refs, textdiff.Visible(ref))
+	for _, raw := range rp.Refs.Receipts[:min(len(rp.Refs.Receipts), maxRefs)] {
+		var r struct {
+			RefID         string `json:"ref_id"`
+			SourceType    string `json:"source_type"`
+			SourceLocator string `json:"source_locator"`
+			ContentDigest string `json:"content_digest"`
 		}
+		_ = json.Unmarshal(raw, &r)
+		t.Refs = append(t.Refs, vis(strings.Join(strings.Fields(r.RefID+" "+r.SourceType+" "+r.SourceLocator+" sha256:"+r.ContentDigest), " ")))
 	}
+	t.MoreRefs = max(0, len(rp.Refs.Receipts)-maxRefs)
 	return t
 }
+
+// maxRefs bounds the reference receipts a timeline lists.
+const maxRefs = 500
 
 // payload shows a recorded value, or its digest when it was not kept.
 func payload(raw, digest string) string {

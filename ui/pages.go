@@ -157,13 +157,22 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusNotFound, "/runs", fmt.Sprintf("%s: not a runpack of this workspace's gait-out/ or fixtures/", rel))
 		return
 	}
+	// Verify (hash every entry) while the runpack decodes: two passes over
+	// the archive on two cores.
+	var v pack.VerifyResult
+	var problem string
+	verified := make(chan struct{})
+	go func() {
+		defer close(verified)
+		v, problem = s.cache.verify(abs)
+	}()
 	rp, err := s.cache.open(abs)
+	<-verified
 	if err != nil {
 		s.fail(w, http.StatusUnprocessableEntity, "/runs", err.Error())
 		return
 	}
 	info, _ := os.Stat(abs)
-	v, problem := s.cache.verify(abs)
 	pg, from, _ := paginate(r, len(rp.Intents), stepsPerPage)
 	tl := report.NewTimeline(rp, from, stepsPerPage)
 	var size string
