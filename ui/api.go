@@ -35,7 +35,7 @@ type Flow struct {
 
 // Flows are v1's guided steps, in order.
 var Flows = []Flow{
-	{flowDemo, "1. Run demo", "Write the demo runpack and verify it.", "Runpack"},
+	{flowDemo, "1. Demo", "Write the demo runpack and verify it.", "Runpack"},
 	{flowVerify, "2. Verify", "Check the runpack's digests and manifest.", "Runpack"},
 	{flowReceipt, "3. Ticket footer", "Print the paste-ready receipt of the run.", "Runpack"},
 	{flowRegressInit, "4. Regress init", "Turn a run into a regression fixture.", "Regress"},
