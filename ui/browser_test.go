@@ -117,8 +117,16 @@ func TestBrowser(t *testing.T) {
 	tab.visit(url+"/jobs", "main h2")
 	tab.check("jobs")
 	tab.shot(shots, "jobs")
-	tab.visit(url+"/sessions", "main h1")
+	tab.visit(url+"/sessions", "section.fixture table")
+	if n := tab.count("section.fixture table tbody .badge.ok"); n != 2 {
+		t.Errorf("sessions page shows %d verified checkpoints, want 2", n)
+	}
+	tab.expectText("section.fixture h2", "chain verifies")
 	tab.check("sessions")
+	tab.shot(shots, "sessions")
+	tab.do(chromedp.Click(chromedp.CSS(`section.fixture table a[href^="/run?"]`)))
+	tab.waitVisible("table.timeline")
+	tab.expectText("table.timeline", "tool.write")
 
 	// The guided demo, from its button.
 	tab.visit(url+"/guided", "form[data-flow=demo]")
@@ -174,6 +182,12 @@ func browserWorkspace(t *testing.T, gait string) string {
 	run(0, "demo", "--policy")
 	run(3, "gate", "eval", "--policy", "gait-out/policy_demo.yaml", "--intent", "gait-out/intent_demo_delete.json", "--trace-out", "gait-out/trace_demo.json")
 	run(0, "demo", "--durable")
+	journal := "gait-out/sessions/review.journal.jsonl"
+	run(0, "run", "session", "start", "--journal", journal, "--session-id", "sess_review", "--run-id", "run_sess")
+	run(0, "run", "session", "append", "--journal", journal, "--tool", "tool.write", "--verdict", "allow")
+	run(0, "run", "session", "checkpoint", "--journal", journal)
+	run(0, "run", "session", "append", "--journal", journal, "--tool", "tool.delete", "--verdict", "block", "--reason-codes", "destructive_tool_blocked")
+	run(0, "run", "session", "checkpoint", "--journal", journal)
 	rec := pack.DemoRecord()
 	rec.Intents[1].ToolName = "tool.refund<img src=/injected onerror=console.error(1)>"
 	rp, err := pack.Build(rec, pack.RecordOptions{RunID: "run_changed"})
