@@ -31,12 +31,18 @@ var HTMLFuncs = template.FuncMap{
 // tone is the badge class of a status or verdict: one of a fixed set, so
 // no value a pull request controls reaches a class attribute.
 func tone(s string) string {
-	switch s {
-	case "pass", "ok", "allow", "verified", "fail", "block", "error", "failed",
-		"require_approval", "dry_run", "missing", "unverified", "skipped":
-		return s
+	if t, ok := tones[s]; ok {
+		return t
 	}
 	return "other"
+}
+
+var tones = map[string]string{
+	"pass": "pass", "ok": "ok", "allow": "allow", "verified": "verified", "completed": "pass",
+	"fail": "fail", "block": "block", "error": "error", "failed": "failed", "cancelled": "fail",
+	"require_approval": "require_approval", "dry_run": "dry_run", "missing": "missing",
+	"unverified": "unverified", "skipped": "skipped", "paused": "dry_run", "blocked": "block",
+	"decision_needed": "require_approval", "emergency_stopped": "fail", "running": "ok",
 }
 
 var (

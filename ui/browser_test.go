@@ -115,6 +115,8 @@ func TestBrowser(t *testing.T) {
 	tab.check("gate")
 	tab.shot(shots, "gate")
 	tab.visit(url+"/jobs", "main h2")
+	tab.expectText("main h2", "job_demo_durable")
+	tab.expectText("main table", "decision-needed")
 	tab.check("jobs")
 	tab.shot(shots, "jobs")
 	tab.visit(url+"/sessions", "section.fixture table")
