@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -11,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -151,8 +151,7 @@ func TestBrowser(t *testing.T) {
 func buildGait(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "gait")
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	cmd := exec.Command(goBin, "build", "-o", bin, "../cmd/gait")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/gait")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build ../cmd/gait: %v\n%s", err, out)
 	}
@@ -171,7 +170,7 @@ func browserWorkspace(t *testing.T, gait string) string {
 		cmd.Dir = ws
 		out, err := cmd.CombinedOutput()
 		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
+		if ee, ok := errors.AsType[*exec.ExitError](err); ok {
 			code = ee.ExitCode()
 		} else if err != nil {
 			t.Fatal(err)

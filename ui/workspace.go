@@ -42,15 +42,15 @@ func (s *Server) resolve(rel string) (string, error) {
 	if top != outDir && top != fixturesDir && rel != "regress_result.json" {
 		return "", errOutside
 	}
-	real, err := filepath.EvalSymlinks(filepath.Join(s.root, rel))
+	target, err := filepath.EvalSymlinks(filepath.Join(s.root, rel))
 	if err != nil {
 		return "", err
 	}
-	inside, err := filepath.Rel(s.root, real)
+	inside, err := filepath.Rel(s.root, target)
 	if err != nil || !filepath.IsLocal(inside) {
 		return "", errOutside
 	}
-	return real, nil
+	return target, nil
 }
 
 // relPath is abs relative to the workspace, with forward slashes.
