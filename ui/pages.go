@@ -116,6 +116,31 @@ func paginate(r *http.Request, n, per int) (pg pager, from, to int) {
 
 func runLink(rel string) string { return "/run?path=" + url.QueryEscape(rel) }
 
+func fileLink(rel string) string { return "/file?path=" + url.QueryEscape(rel) }
+
+// serveFile sends one workspace file (a runpack, the regress result, the
+// JUnit report) as a download: never rendered by the browser, and only
+// from gait-out/, fixtures/ or the regress result (see resolve).
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
+	rel := r.URL.Query().Get("path")
+	abs, err := s.resolve(rel)
+	info, statErr := os.Stat(abs)
+	if err != nil || statErr != nil || !info.Mode().IsRegular() {
+		s.fail(w, http.StatusNotFound, "", fmt.Sprintf("%s: not a file of this workspace's gait-out/ or fixtures/", rel))
+		return
+	}
+	f, err := os.Open(abs)
+	if err != nil {
+		s.fail(w, http.StatusNotFound, "", err.Error())
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", "attachment; filename="+strconv.Quote(filepath.Base(abs)))
+	w.Header().Set("Cache-Control", "no-store")
+	http.ServeContent(w, r, "", info.ModTime(), f)
+}
+
 type runRow struct {
 	N                       int
 	Path, Link, RunID, Size string
@@ -180,7 +205,7 @@ func (s *Server) pageRun(w http.ResponseWriter, r *http.Request) {
 		size = safezip.HumanSize(info.Size())
 	}
 	s.render(w, http.StatusOK, "page-run", "Run "+rp.Manifest.RunID, "/runs", map[string]any{
-		"Path": s.relPath(abs), "Size": size, "Problem": problem, "Signature": v.SignatureStatus, "Timeline": tl, "Pager": pg,
+		"Path": s.relPath(abs), "Download": fileLink(s.relPath(abs)), "Size": size, "Problem": problem, "Signature": v.SignatureStatus, "Timeline": tl, "Pager": pg,
 	})
 }
 
@@ -223,7 +248,7 @@ func (s *Server) pageDiff(w http.ResponseWriter, r *http.Request) {
 }
 
 type junitSummary struct {
-	Path                    string
+	Path, Link              string
 	Tests, Failures, Errors int
 }
 
@@ -258,7 +283,7 @@ func (s *Server) pageRegress(w http.ResponseWriter, _ *http.Request) {
 					f.RunLink = runLink(s.relPath(abs))
 				}
 			}
-			data["Path"], data["View"] = e.Rel, view
+			data["Path"], data["View"], data["Download"] = e.Rel, view, fileLink(e.Rel)
 			data["Modified"] = time.Unix(0, e.Mod).UTC().Format(time.RFC3339)
 			data["JUnit"] = s.junit()
 		}
@@ -277,7 +302,7 @@ func (s *Server) junit() *junitSummary {
 	if xml.Unmarshal(b, &suites) != nil {
 		return nil
 	}
-	sum := &junitSummary{Path: outDir + "/junit.xml", Tests: suites.Tests, Failures: suites.Failures, Errors: suites.Errors}
+	sum := &junitSummary{Path: outDir + "/junit.xml", Link: fileLink(outDir + "/junit.xml"), Tests: suites.Tests, Failures: suites.Failures, Errors: suites.Errors}
 	if sum.Tests == 0 {
 		for _, ts := range suites.Suites {
 			sum.Tests += ts.Tests

@@ -173,6 +173,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /gate", s.pageGate)
 	mux.HandleFunc("GET /jobs", s.pageJobs)
 	mux.HandleFunc("GET /sessions", s.pageSessions)
+	mux.HandleFunc("GET /file", s.serveFile)
 	mux.HandleFunc("GET /guided", s.pageGuided)
 	mux.HandleFunc("POST /guided", s.postGuided)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })

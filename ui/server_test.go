@@ -202,7 +202,7 @@ func TestNoFileOutsideTheWorkspace(t *testing.T) {
 		`gait-out\..\..\secret.zip`, "gait-out/%2e%2e/%2e%2e/secret.zip", "gait-out/runpack_run_demo.zip\x00.txt",
 		"/etc/passwd", "gait-out",
 	} {
-		for _, target := range []string{"/run?path=" + url.QueryEscape(p), "/diff?a=" + url.QueryEscape(p) + "&b=gait-out/runpack_run_demo.zip"} {
+		for _, target := range []string{"/run?path=" + url.QueryEscape(p), "/diff?a=" + url.QueryEscape(p) + "&b=gait-out/runpack_run_demo.zip", "/file?path=" + url.QueryEscape(p)} {
 			w := do(t, s, "GET", target, "", nil)
 			if w.Code == 200 || strings.Contains(w.Body.String(), "secret") && !strings.Contains(w.Body.String(), "secret.zip") {
 				t.Errorf("%s: %d, want it refused", target, w.Code)
@@ -217,6 +217,11 @@ func TestNoFileOutsideTheWorkspace(t *testing.T) {
 		if strings.Contains(w.Body.String(), "package ui") || strings.Contains(w.Body.String(), "root:") {
 			t.Errorf("%s served a file outside the assets", target)
 		}
+	}
+	// A workspace file downloads, as an attachment.
+	w := do(t, s, "GET", "/file?path=gait-out/runpack_run_demo.zip", "", nil)
+	if w.Code != 200 || w.Header().Get("Content-Type") != "application/octet-stream" || !strings.HasPrefix(w.Header().Get("Content-Disposition"), "attachment") || !strings.HasPrefix(w.Body.String(), "PK") {
+		t.Errorf("download: %d %v", w.Code, w.Header())
 	}
 	// The symlinked runpack is not listed either.
 	if w := do(t, s, "GET", "/runs", "", nil); strings.Contains(w.Body.String(), "runpack_link.zip") {
