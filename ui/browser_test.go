@@ -136,6 +136,7 @@ func TestBrowser(t *testing.T) {
 	tab.do(chromedp.Click(chromedp.ID("run-demo")))
 	tab.waitText("#exec-status", "demo: exit 0 (ok)")
 	tab.expectText("#exec-output", `"run_id": "run_demo"`)
+	tab.expectText("#exec-next a", "Open the run gait-out/runpack_run_demo.zip")
 	tab.shot(shots, "guided")
 
 	// A page on another origin cannot drive /api/exec, even with the token.

@@ -28,6 +28,26 @@
     });
   }
 
+  // Where to look after a guided step: the run it wrote or the regress view.
+  function showNext(json, command) {
+    var next = document.getElementById("exec-next");
+    if (!next) return;
+    next.textContent = "";
+    var path = json.bundle || json.runpack_path || json.path || "";
+    path = path.replace(/^\.\//, "");
+    var link = null;
+    if (/\.zip$/.test(path)) {
+      link = document.createElement("a");
+      link.href = "/run?path=" + encodeURIComponent(path);
+      link.textContent = "Open the run " + path;
+    } else if (command === "regress_run") {
+      link = document.createElement("a");
+      link.href = "/regress";
+      link.textContent = "Open the regress view";
+    }
+    if (link) next.appendChild(link);
+  }
+
   // Guided flows: run through POST /api/exec and show the answer in place.
   var status = document.getElementById("exec-status");
   var output = document.getElementById("exec-output");
@@ -56,6 +76,7 @@
         if (res.stderr) text += "\n" + res.stderr;
         output.textContent = text;
         output.setAttribute("data-command", command);
+        showNext(res.json || {}, command);
       }).catch(function (err) {
         status.textContent = command + ": " + err;
       }).finally(function () {
