@@ -69,6 +69,7 @@ func BenchmarkPages(b *testing.B) {
 	ws := benchWorkspace(b)
 	pages := []struct{ name, target string }{
 		{"runs_list_1000_runs", "/runs"},
+		{"gate_report_top_1000_runs", "/gate"},
 		{"run_20000_steps_first_page", "/run?path=fixtures/long/runpack.zip"},
 		{"run_20000_steps_page_50", "/run?path=fixtures/long/runpack.zip&page=50"},
 	}

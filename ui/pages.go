@@ -351,13 +351,18 @@ func (s *Server) pageGate(w http.ResponseWriter, r *http.Request) {
 		traces = append(traces, e.Abs)
 	}
 	if len(runs)+len(traces) > 0 {
-		top, err := report.Top(report.TopOptions{Runs: runs, Traces: traces, Limit: 10, ProducerVersion: s.opts.Version})
-		if err != nil {
-			data["TopProblem"] = err.Error()
-		} else {
-			for i := range top.TopActions {
-				top.TopActions[i].SourceArtifact = s.relPath(top.TopActions[i].SourceArtifact)
+		top, problem := s.cache.top(runs, traces, func() (*report.TopReport, error) {
+			top, err := report.Top(report.TopOptions{Runs: runs, Traces: traces, Limit: 10, ProducerVersion: s.opts.Version})
+			if err == nil {
+				for i := range top.TopActions {
+					top.TopActions[i].SourceArtifact = s.relPath(top.TopActions[i].SourceArtifact)
+				}
 			}
+			return top, err
+		})
+		if problem != "" {
+			data["TopProblem"] = problem
+		} else {
 			data["Top"] = top
 		}
 	}

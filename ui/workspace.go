@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/gait-dev/gait/pack"
+	"github.com/gait-dev/gait/report"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -126,6 +127,10 @@ type cache struct {
 	mu       sync.Mutex
 	verified map[string]verifyEntry
 	packs    []packEntry // most recent first, at most maxPacks
+	// The last report top ranking and the versions of the files it read.
+	topKey     string
+	topReport  *report.TopReport
+	topProblem string
 }
 
 const maxPacks = 4
@@ -195,4 +200,29 @@ func (c *cache) open(abs string) (*pack.Runpack, error) {
 	}
 	c.mu.Unlock()
 	return rp, nil
+}
+
+// top returns the ranking of runs and traces, computed again only when one
+// of the files changed.
+func (c *cache) top(runs, traces []string, rank func() (*report.TopReport, error)) (*report.TopReport, string) {
+	var key strings.Builder
+	for _, p := range append(slices.Clone(runs), traces...) {
+		key.WriteString(fileKey(p))
+		key.WriteByte('\n')
+	}
+	c.mu.Lock()
+	if c.topKey == key.String() && (c.topReport != nil || c.topProblem != "") {
+		defer c.mu.Unlock()
+		return c.topReport, c.topProblem
+	}
+	c.mu.Unlock()
+	rep, err := rank()
+	problem := ""
+	if err != nil {
+		problem = err.Error()
+	}
+	c.mu.Lock()
+	c.topKey, c.topReport, c.topProblem = key.String(), rep, problem
+	c.mu.Unlock()
+	return rep, problem
 }
