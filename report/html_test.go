@@ -115,6 +115,9 @@ func TestHTMLRuns(t *testing.T) {
 	if !strings.Contains(page, "tool.search") {
 		t.Errorf("the run's timeline is missing")
 	}
+	if again := renderHTML(t, rep, HTMLOptions{BaseDir: dir}); again != page {
+		t.Errorf("the same result renders two different pages")
+	}
 
 	rep.Fixtures[1].Runpack = "../outside/runpack.zip"
 	page = renderHTML(t, rep, HTMLOptions{BaseDir: dir})

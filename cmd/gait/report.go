@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -135,11 +136,12 @@ type reportHTMLResult struct {
 func newReportHTMLCmd(a *app) *cobra.Command {
 	var o reportHTMLOptions
 	cmd := &cobra.Command{
-		Use:   "html [--from regress_result.json] [--out gait-out/report.html]",
+		Use:   "html [--from regress_result.json|dir] [--out gait-out/report.html]",
 		Short: "Write a regress result as one self-contained HTML page",
-		Long: `report html reads a regress result (--from, default regress_result.json) and
-writes one self-contained HTML page (--out, default gait-out/report.html): the
-failures the pull request comment lists, failing fixtures first, each grader
+		Long: `report html reads a regress result (--from: the file, or a folder holding
+regress_result.json; default regress_result.json) and writes one
+self-contained HTML page (--out, default gait-out/report.html): the failures
+the pull request comment lists, failing fixtures first, each grader
 with its message and diff, the ticket footers with a copy button, and the
 timeline of each failing fixture's run (runpack paths resolve from the
 result's folder and must stay inside it). Style and script are inline and the
@@ -153,6 +155,9 @@ page makes no request, so CI can upload it as an artifact and it opens offline.`
 }
 
 func (a *app) runReportHTML(o reportHTMLOptions) error {
+	if st, err := os.Stat(o.from); err == nil && st.IsDir() {
+		o.from = filepath.Join(o.from, "regress_result.json")
+	}
 	rep, err := regress.ReadResultFile(o.from)
 	if err != nil {
 		return err
