@@ -269,7 +269,7 @@ func (s *Server) latestResult() (fileEntry, bool) {
 }
 
 func (s *Server) pageRegress(w http.ResponseWriter, _ *http.Request) {
-	data := map[string]any{}
+	data := map[string]any{"Path": ""} // never empty: the page template enters it with "with"
 	e, ok := s.latestResult()
 	if ok {
 		rep, err := regress.ReadResultFile(e.Abs)

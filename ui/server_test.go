@@ -304,3 +304,27 @@ func TestServeStopsWithContext(t *testing.T) {
 		t.Errorf("Serve: %v", err)
 	}
 }
+
+// TestEmptyWorkspace: every page answers in a folder with nothing in it
+// yet, pointing at the first command to run.
+func TestEmptyWorkspace(t *testing.T) {
+	s, err := New(Options{Listen: "127.0.0.1:0", Workspace: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.ln.Close()
+	for page, want := range map[string]string{
+		"/": "guided first run", "/runs": "No runpacks yet", "/regress": "No <code>regress_result.json</code> yet",
+		"/gate": "No gate traces", "/jobs": "No jobs", "/sessions": "No session chains", "/guided": `id="run-demo"`,
+	} {
+		w := do(t, s, "GET", page, "", nil)
+		if w.Code != 200 || !strings.Contains(w.Body.String(), want) {
+			t.Errorf("%s: %d, want a page with %q", page, w.Code, want)
+		}
+	}
+	for _, page := range []string{"/run", "/diff", "/nope"} {
+		if w := do(t, s, "GET", page, "", nil); w.Code < 400 {
+			t.Errorf("%s: %d, want an error page", page, w.Code)
+		}
+	}
+}
