@@ -13,12 +13,19 @@ import (
 	"github.com/gait-dev/gait/regress"
 )
 
-//go:embed html/*.tmpl html/style.css
+//go:embed html/*.tmpl html/style.css html/copy.js
 var htmlFS embed.FS
 
 // HTMLStyle is the stylesheet of the static report and the local UI.
 func HTMLStyle() []byte {
 	b, _ := htmlFS.ReadFile("html/style.css")
+	return b
+}
+
+// HTMLScript is the script of the copy buttons, in the static report and
+// the local UI.
+func HTMLScript() []byte {
+	b, _ := htmlFS.ReadFile("html/copy.js")
 	return b
 }
 
@@ -77,6 +84,7 @@ type htmlRun struct {
 
 type htmlDoc struct {
 	Style    template.CSS
+	Script   template.JS
 	View     RegressView
 	Runs     []htmlRun
 	Problems []string
@@ -91,7 +99,11 @@ func HTML(w io.Writer, rep *regress.Report, opts HTMLOptions) error {
 	if opts.MaxSteps <= 0 {
 		opts.MaxSteps = 500
 	}
-	doc := htmlDoc{Style: template.CSS(HTMLStyle()), View: NewRegressView(rep)} //nolint:gosec // the embedded stylesheet, not data
+	doc := htmlDoc{
+		Style:  template.CSS(HTMLStyle()), //nolint:gosec // the embedded stylesheet, not data
+		Script: template.JS(HTMLScript()), //nolint:gosec // the embedded script, not data
+		View:   NewRegressView(rep),
+	}
 	seen := map[string]string{}
 	for i := range doc.View.Fixtures {
 		f := &doc.View.Fixtures[i]

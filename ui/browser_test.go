@@ -106,6 +106,14 @@ func TestBrowser(t *testing.T) {
 	tab.expectText("section.fixture.failing .footer-box pre", "GAIT run_id=run_demo")
 	tab.check("regress")
 	tab.shot(shots, "regress")
+	tab.do(chromedp.Click(chromedp.CSS(`section.fixture.failing button[data-copy]`)))
+	// "Copied", or "Selected: press Ctrl+C" without clipboard access.
+	for i := 0; tab.text(`section.fixture.failing button[data-copy]`) == "Copy"; i++ {
+		if i == 50 {
+			t.Fatal("the copy button did nothing")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	tab.do(chromedp.Click(chromedp.CSS(`section.fixture.failing a[href^="/run?"]`)))
 	tab.waitVisible("table.timeline")
 

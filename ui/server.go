@@ -165,6 +165,10 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 		_, _ = w.Write(report.HTMLStyle())
 	})
+	mux.HandleFunc("GET /assets/copy.js", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		_, _ = w.Write(report.HTMLScript())
+	})
 	mux.HandleFunc("GET /{$}", s.pageRuns)
 	mux.HandleFunc("GET /runs", s.pageRuns)
 	mux.HandleFunc("GET /run", s.pageRun)

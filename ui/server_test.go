@@ -236,8 +236,8 @@ func TestPagesRenderDataInert(t *testing.T) {
 	if w.Code != 200 || strings.Contains(body, `<script>alert`) || !strings.Contains(body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
 		t.Fatalf("run page (%d) does not escape the tool name:\n%s", w.Code, body)
 	}
-	if n := strings.Count(body, "<script"); n != 1 {
-		t.Errorf("run page has %d script tags, want only the UI's own", n)
+	if n := strings.Count(body, "<script"); n != 2 {
+		t.Errorf("run page has %d script tags, want only the UI's own two", n)
 	}
 	w = do(t, s, "GET", "/diff?run=gait-out/runpack_run_evil.zip&run=gait-out/runpack_run_demo.zip", "", nil)
 	if w.Code != 200 || strings.Contains(w.Body.String(), `<script>alert`) || !strings.Contains(w.Body.String(), `class="sbs"`) {

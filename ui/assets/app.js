@@ -4,18 +4,6 @@
   var tokenMeta = document.querySelector('meta[name="gait-token"]');
   var token = tokenMeta ? tokenMeta.getAttribute("content") : "";
 
-  // Copy buttons: data-copy names the element whose text is copied.
-  document.addEventListener("click", function (e) {
-    var b = e.target.closest("button[data-copy]");
-    if (!b) return;
-    var el = document.getElementById(b.getAttribute("data-copy"));
-    if (!el || !navigator.clipboard) return;
-    navigator.clipboard.writeText(el.textContent).then(function () {
-      b.textContent = "Copied";
-      setTimeout(function () { b.textContent = "Copy"; }, 1500);
-    }, function () { b.textContent = "Copy failed"; });
-  });
-
   // Diff form: exactly two runs.
   var diffForm = document.getElementById("diff-form");
   if (diffForm) {
