@@ -178,11 +178,11 @@ func compile(doc policyFile) (*Policy, error) {
 			doc.FailClosed = nil
 		}
 	}
-	if mt := doc.MCPTrust; mt != nil && mt.Enabled {
-		// v1 scores MCP servers against a trust snapshot; Gait has no such
-		// check, and a gate must not accept a control it does not enforce.
-		return nil, errors.New("mcp_trust is not enforced by Gait; remove the mcp_trust block or set mcp_trust.enabled: false")
+	mt, err := compileMCPTrust(doc.MCPTrust)
+	if err != nil {
+		return nil, err
 	}
+	p.mcpTrust = mt
 	if s := doc.Scripts; s != nil {
 		if s.MaxSteps < 0 || s.RequireApprovalAbove < 0 {
 			return nil, errors.New("scripts.max_steps and scripts.require_approval_above must be >= 0")

@@ -48,13 +48,16 @@ func TestEveryPolicyFieldIsDocumented(t *testing.T) {
 	}
 }
 
-// TestUnenforcedFieldsAreRefused: v1 fields Gait cannot enforce make the
-// policy invalid instead of being ignored.
-func TestUnenforcedFieldsAreRefused(t *testing.T) {
-	if _, err := ParsePolicy([]byte("default_verdict: allow\nmcp_trust: {enabled: true, snapshot: s.json, action: block}\n")); err == nil || !strings.Contains(err.Error(), "mcp_trust") {
-		t.Fatalf("enabled mcp_trust accepted: %v", err)
+// TestMCPTrustBlockIsValidated: an enabled mcp_trust needs a snapshot
+// and a known action (the check itself is in mcptrust_test.go).
+func TestMCPTrustBlockIsValidated(t *testing.T) {
+	if _, err := ParsePolicy([]byte("default_verdict: allow\nmcp_trust: {enabled: true, action: block}\n")); err == nil || !strings.Contains(err.Error(), "mcp_trust.snapshot") {
+		t.Fatalf("enabled mcp_trust without a snapshot accepted: %v", err)
 	}
-	if _, err := ParsePolicy([]byte("default_verdict: allow\nmcp_trust: {enabled: false, snapshot: s.json}\n")); err != nil {
-		t.Fatalf("disabled mcp_trust refused: %v", err)
+	if _, err := ParsePolicy([]byte("default_verdict: allow\nmcp_trust: {enabled: true, snapshot: s.json, action: allow}\n")); err == nil {
+		t.Fatal("mcp_trust.action allow accepted")
+	}
+	if _, err := ParsePolicy([]byte("default_verdict: allow\nmcp_trust: {enabled: true, snapshot: s.json, action: block}\n")); err != nil {
+		t.Fatalf("enabled mcp_trust refused: %v", err)
 	}
 }

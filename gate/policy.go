@@ -235,6 +235,7 @@ type Policy struct {
 	defaultReasons []string
 	failClosed     failClosed
 	rules          []rule
+	mcpTrust       *MCPTrust // nil without an mcp_trust snapshot; see mcptrust.go
 }
 
 type failClosed struct {
