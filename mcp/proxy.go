@@ -34,6 +34,9 @@ type ProxyOptions struct {
 	Limits *gate.Limits
 	// Recorder journals the calls; nil records nothing.
 	Recorder *Recorder
+	// Server identifies the upstream for the policy's mcp_trust check; nil
+	// takes the name the upstream gives in its initialize answer.
+	Server *gate.MCPServer
 	// Version is reported to both peers.
 	Version string
 	// Now is the clock; time.Now when nil.
@@ -78,6 +81,12 @@ func NewProxy(ctx context.Context, upstream sdk.Transport, opts ProxyOptions) (*
 		return nil, fmt.Errorf("connecting to the upstream MCP server: %w", err)
 	}
 	p.upstream = cs
+	if p.opts.Server == nil {
+		p.opts.Server = &gate.MCPServer{}
+		if ir := cs.InitializeResult(); ir != nil && ir.ServerInfo != nil {
+			p.opts.Server.ServerName = ir.ServerInfo.Name
+		}
+	}
 	p.server = sdk.NewServer(impl, &sdk.ServerOptions{Capabilities: &sdk.ServerCapabilities{Tools: &sdk.ToolCapabilities{ListChanged: true}}})
 	p.server.AddReceivingMiddleware(p.intercept)
 	if err := p.syncTools(ctx); err != nil {
@@ -195,6 +204,7 @@ func (p *Proxy) call(ctx context.Context, name string, raw json.RawMessage, reco
 				// The counters cannot be read: the call is not run.
 				return nil, fmt.Errorf("gait: tool call %s was not run: %w", name, lerr)
 			}
+			d = applyUpstreamTrust(p.opts.Policy, *p.opts.Server, d, in, at)
 		}
 		c.Verdict, c.ReasonCodes, c.MatchedRule = string(d.Verdict), append([]string(nil), d.ReasonCodes...), d.MatchedRule
 		if err != nil && d.Verdict == gate.Allow {

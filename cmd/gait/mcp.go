@@ -31,10 +31,13 @@ func init() {
 			Short: "Gate and record MCP tool calls; replay them to agents in CI",
 			Long: `mcp proxy sits between an agent and its MCP server: every tools/call is
 gated by a policy, only allowed calls are forwarded, and the session is
-recorded as a runpack. mcp serve answers tools/call from a recorded runpack,
-so a new agent version can be run against the tools as they answered.`,
+recorded as a runpack. mcp replay (also spelled mcp serve --replay) answers
+tools/call from a recorded runpack, so a new agent version can be run against
+the tools as they answered. mcp serve --policy is the gate as an HTTP service
+for dispatchers in any language; mcp bridge evaluates one call the same way;
+mcp verify checks an MCP server against the policy's trust snapshot.`,
 		}
-		cmd.AddCommand(newMCPProxyCmd(a), newMCPServeCmd(a))
+		cmd.AddCommand(newMCPProxyCmd(a), newMCPServeCmd(a, false), newMCPServeCmd(a, true), newMCPBridgeCmd(a), newMCPVerifyCmd(a))
 		root.AddCommand(cmd)
 	})
 }
@@ -348,6 +351,7 @@ func (nopWriteCloser) Close() error { return nil }
 
 type mcpServeOptions struct {
 	replay, listen, match, record, runID string
+	service                              mcpServiceOptions
 }
 
 // mcpServeResult is what a replay session prints when it ends.
@@ -361,12 +365,7 @@ type mcpServeResult struct {
 	Runpack    string              `json:"runpack,omitempty"`
 }
 
-func newMCPServeCmd(a *app) *cobra.Command {
-	var o mcpServeOptions
-	cmd := &cobra.Command{
-		Use:   "serve --replay <runpack|fixture dir> [--listen 127.0.0.1:PORT] [--match exact|tool-name|ignore-args:<paths>]",
-		Short: "Answer an agent's MCP tool calls from a recorded run",
-		Long: `mcp serve --replay is an MCP server (stdio, or streamable HTTP with --listen)
+const mcpReplayLong = `mcp replay is an MCP server (stdio, or streamable HTTP with --listen)
 that offers the tools seen in a runpack (or a fixture folder's runpack.zip)
 and answers each tools/call with the recorded result. Calls are matched to the
 recording by tool name and arguments (--match exact), by tool name and
@@ -374,17 +373,59 @@ arguments except the listed JSON paths (--match ignore-args:$.request_id), or
 by tool name only (--match tool-name). A repeated identical call gets the next
 recorded answer in order. A call with no recorded answer gets a tool error and
 is counted as unexpected. Nothing reaches a real tool. With --record DIR what
-the agent did is written as a runpack when the session ends.`,
+the agent did is written as a runpack when the session ends.`
+
+// newMCPServeCmd builds `mcp serve` (the gate service with --policy, the
+// replay server with --replay) or, with replayOnly, `mcp replay`.
+func newMCPServeCmd(a *app, replayOnly bool) *cobra.Command {
+	var o mcpServeOptions
+	cmd := &cobra.Command{
+		Use:   "serve --policy P [--listen 127.0.0.1:8787] … | --replay <runpack|fixture dir> [--listen 127.0.0.1:PORT]",
+		Short: "Serve the gate over HTTP (--policy), or answer MCP tool calls from a recorded run (--replay)",
+		Long: `mcp serve --policy P is the gate as an HTTP service: GET /healthz, and POST
+/v1/evaluate (JSON), /v1/evaluate/sse (one text/event-stream event) and
+/v1/evaluate/stream (one NDJSON line), each taking {"call": {…}, "adapter",
+"run_id", "session_id", "emit_runpack", "emit_pack", …} and answering the
+verdict, reason codes and exit code. The policy is compiled once. Listening
+off loopback needs --auth-mode token; bodies over --max-request-bytes (413),
+without Content-Type application/json (415), malformed or with unknown
+fields (400) are refused, and so are client-chosen artifact paths unless
+--allow-client-artifact-paths. The service never runs a tool.
+
+mcp serve --replay is the replay server (see mcp replay). Pass exactly one of
+--policy and --replay.`,
 		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error { return runMCPServe(a, o) },
+		RunE: func(*cobra.Command, []string) error {
+			if replayOnly {
+				return runMCPServe(a, o)
+			}
+			switch {
+			case o.replay != "" && o.service.policy != "":
+				return exitcode.Invalidf("mcp serve takes --policy (the gate service) or --replay (the replay server), not both")
+			case o.service.policy != "":
+				return runMCPService(a, o.service, o.listen)
+			case o.replay != "":
+				return runMCPServe(a, o)
+			}
+			return exitcode.Invalidf("mcp serve needs --policy P (the gate as an HTTP service) or --replay R (answer MCP calls from a runpack)")
+		},
+	}
+	if replayOnly {
+		cmd.Use = "replay --replay <runpack|fixture dir> [--listen 127.0.0.1:PORT] [--match exact|tool-name|ignore-args:<paths>]"
+		cmd.Short = "Answer an agent's MCP tool calls from a recorded run"
+		cmd.Long = mcpReplayLong
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.replay, "replay", "", "runpack or fixture folder to answer from")
-	f.StringVar(&o.listen, "listen", "", "serve streamable HTTP on this address (127.0.0.1:PORT) instead of stdio")
-	f.StringVar(&o.match, "match", "exact", "exact, tool-name or ignore-args:<path>[,<path>…]")
-	f.StringVar(&o.record, "record", "", "write what the agent did as a runpack in this directory")
-	f.StringVar(&o.runID, "run-id", "", "run id of the candidate's recording")
-	_ = cmd.MarkFlagRequired("replay")
+	f.StringVar(&o.listen, "listen", "", "serve on this address (replay: streamable HTTP instead of stdio; --policy: default 127.0.0.1:8787)")
+	f.StringVar(&o.match, "match", "exact", "replay: exact, tool-name or ignore-args:<path>[,<path>…]")
+	f.StringVar(&o.record, "record", "", "replay: write what the agent did as a runpack in this directory")
+	f.StringVar(&o.runID, "run-id", "", "replay: run id of the candidate's recording")
+	if replayOnly {
+		_ = cmd.MarkFlagRequired("replay")
+	} else {
+		o.service.register(cmd)
+	}
 	return cmd
 }
 
