@@ -53,7 +53,7 @@ type ServiceOptions struct {
 	// only); otherwise such a request is refused.
 	AllowClientArtifactPaths bool
 	// Artifact folders; empty disables the artifact. Each has a retention.
-	TraceDir, RunpackDir, PackDir, SessionDir                     string
+	TraceDir, RunpackDir, PackDir, SessionDir                         string
 	TraceRetention, RunpackRetention, PackRetention, SessionRetention Retention
 	// Limits counts rate limits and destructive budgets.
 	Limits *gate.Limits
@@ -361,9 +361,9 @@ func StrictStatus(v gate.Verdict) int {
 }
 
 // Evaluate decides one request: it is the service without HTTP. The
-// decision is gate eval's (policy, rate limits and budgets, tokens absent,
-// no credential broker), with the policy's mcp_trust applied to the
-// call's server.
+// decision is the one gate eval and the MCP proxy make for a tool call
+// (policy, rate limits and budgets, no tokens, no credential broker), with
+// the policy's mcp_trust applied to the call's server.
 func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 	start := time.Now()
 	adapter := req.Adapter
@@ -409,11 +409,12 @@ func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 		d = mt.ApplyTrust(d, tr)
 		res.MCPTrust = &tr
 	}
-	var out gate.Outcome
+	// As in v1's service, a request carries no approval or delegation
+	// token: the policy's decision is the answer (require_approval stays
+	// require_approval, for the dispatcher to route to a human).
+	out := gate.Outcome{Verdict: d.Verdict, ReasonCodes: d.ReasonCodes, Violations: d.Violations, Decision: d, PolicyDigest: p.Digest()}
 	if in != nil {
-		out = p.EnforceDecision(in, d, gate.EnforceOptions{Now: func() time.Time { return now }})
-	} else {
-		out = gate.Outcome{Verdict: d.Verdict, ReasonCodes: d.ReasonCodes, Violations: d.Violations, Decision: d}
+		out.IntentDigest = in.IntentDigest
 	}
 	res.Verdict, res.ReasonCodes, res.Violations, res.MatchedRule = out.Verdict, nonNil(out.ReasonCodes), out.Violations, d.MatchedRule
 	res.ExitCode = int(out.Verdict.ExitCode())
@@ -504,6 +505,11 @@ func (s *Service) writeArtifacts(req EvaluateRequest, call AdapterCall, in *gate
 	}
 	wantRunpack := req.EmitRunpack || req.RunpackOut != "" || req.EmitPack || req.PackOut != ""
 	if wantRunpack {
+		if s.o.RunpackDir != "" {
+			if err := os.MkdirAll(s.o.RunpackDir, 0o750); err != nil {
+				return err
+			}
+		}
 		tmp, err := os.MkdirTemp(s.o.RunpackDir, ".gait-serve-")
 		if err != nil {
 			return err

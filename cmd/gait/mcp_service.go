@@ -25,13 +25,13 @@ import (
 // HTTP service) and, for the call-shaping ones, `mcp bridge`.
 type mcpServiceOptions struct {
 	policy, adapter, profile, authMode, authTokenEnv, verdictStatus string
-	maxRequestBytes                                                int64
-	allowClientPaths                                               bool
-	traceDir, runpackDir, packDir, sessionDir                      string
-	traceAge, runpackAge, packAge, sessionAge                      time.Duration
-	traceCount, runpackCount, packCount, sessionCount              int
-	rateLimitState                                                 string
-	signing                                                        signingOptions
+	maxRequestBytes                                                 int64
+	allowClientPaths                                                bool
+	traceDir, runpackDir, packDir, sessionDir                       string
+	traceAge, runpackAge, packAge, sessionAge                       time.Duration
+	traceCount, runpackCount, packCount, sessionCount               int
+	rateLimitState                                                  string
+	signing                                                         signingOptions
 }
 
 func (o *mcpServiceOptions) register(cmd *cobra.Command) {
@@ -59,7 +59,6 @@ func (o *mcpServiceOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.rateLimitState, "rate-limit-state", gate.DefaultLimitStatePath, "state file counting rate limits and destructive budgets, shared with gate eval")
 	o.signing.register(cmd)
 }
-
 
 // service builds the gate service from the flags. getenv reads the token.
 func (o *mcpServiceOptions) service(a *app) (*mcp.Service, bool, error) {
