@@ -278,6 +278,7 @@ var errSnapshotUnavailable = errors.New("trust snapshot unavailable")
 func (t *MCPTrust) Check(server MCPServer, riskClass string, requireWhenEmpty bool, now time.Time) TrustResult {
 	res := TrustResult{ServerID: strings.TrimSpace(server.ServerID), ServerName: strings.TrimSpace(server.ServerName),
 		Publisher: lowTrim(server.Publisher), Source: strings.TrimSpace(server.Source), DecisionSource: t.snapshot}
+	res.Threshold, res.MaxAgeSeconds = t.minScore, int64(t.maxAge/time.Second)
 	rc := lowTrim(riskClass)
 	res.Required = (rc == "" && requireWhenEmpty) || (rc != "" && slices.Contains(t.required, rc))
 	fail := func(status, reason string) TrustResult {
@@ -302,20 +303,18 @@ func (t *MCPTrust) Check(server MCPServer, riskClass string, requireWhenEmpty bo
 	}
 	res = TrustResult{ServerID: strings.TrimSpace(e.ServerID), ServerName: strings.TrimSpace(e.ServerName),
 		Publisher: lowTrim(e.Publisher), Source: strings.TrimSpace(e.Source), DecisionSource: t.snapshot,
-		Score: e.Score, UpdatedAt: e.UpdatedAt, Required: res.Required}
+		Score: e.Score, UpdatedAt: e.UpdatedAt, Required: res.Required, Threshold: t.minScore, MaxAgeSeconds: int64(t.maxAge / time.Second)}
 	var reasons []string
 	untrusted, invalid, stale, below := false, false, false, false
 	if st := lowTrim(e.Status); st != "" && st != TrustTrusted {
 		reasons, untrusted = append(reasons, ReasonTrustStatusUntrusted), true
 	}
 	if t.minScore > 0 {
-		res.Threshold = t.minScore
 		if e.Score == nil || *e.Score < t.minScore {
 			reasons, below = append(reasons, ReasonTrustBelowThreshold), true
 		}
 	}
 	if t.maxAge > 0 {
-		res.MaxAgeSeconds = int64(t.maxAge / time.Second)
 		if e.UpdatedAt.IsZero() || now.Sub(e.UpdatedAt) > t.maxAge {
 			reasons, stale = append(reasons, ReasonTrustStale), true
 		}
@@ -350,12 +349,15 @@ func (t *MCPTrust) Check(server MCPServer, riskClass string, requireWhenEmpty bo
 
 // ApplyTrust folds a trust result into a decision: its reason codes are
 // merged in (sorted), and an enforced failure makes the verdict at least
-// the policy's mcp_trust.action and adds the mcp_trust_policy violation.
+// the policy's mcp_trust.action (a dry_run stays dry_run, as in v1) and
+// adds the mcp_trust_policy violation.
 // The decision's slices are copied, never modified.
 func (t *MCPTrust) ApplyTrust(d Decision, tr TrustResult) Decision {
 	d.ReasonCodes = mergeSorted(d.ReasonCodes, tr.ReasonCodes...)
 	if tr.Enforced {
-		d.Verdict = stricter(d.Verdict, t.action)
+		if d.Verdict != DryRun { // as in v1: a dry run stays a dry run (it does not execute)
+			d.Verdict = stricter(d.Verdict, t.action)
+		}
 		d.Violations = mergeSorted(d.Violations, ViolationTrustPolicy)
 	}
 	return d

@@ -74,8 +74,9 @@ var ErrNoToolName = errors.New("tool call name is required")
 //	langchain    {"tool", "tool_input"}
 //	claude_code  {"tool_name", "tool_input"}; tool names map to tool.exec, tool.write, tool.read, …
 //
-// Any format may carry "server" (server_id, server_name, publisher) and
-// "context" (identity, workspace, risk_class, phase, session_id, job_id).
+// An mcp call may carry "server" (server_id, server_name, publisher) and
+// "context" (identity, workspace, risk_class, phase, session_id, job_id);
+// as in v1, the other formats' calls have neither.
 func ParseAdapterCall(adapter string, raw []byte) (AdapterCall, error) {
 	var doc adapterDoc
 	if err := json.Unmarshal(raw, &doc); err != nil {
@@ -119,7 +120,12 @@ func ParseAdapterCall(adapter string, raw []byte) (AdapterCall, error) {
 	if err != nil {
 		return AdapterCall{}, fmt.Errorf("%s tool call %s: %w", adapter, tool, err)
 	}
-	call := AdapterCall{Tool: strings.TrimSpace(tool), Args: m, Canonical: c, Server: doc.Server}
+	call := AdapterCall{Tool: strings.TrimSpace(tool), Args: m, Canonical: c}
+	if adapter != "mcp" {
+		// As in v1, only MCP calls name their server and context.
+		return call, nil
+	}
+	call.Server = doc.Server
 	if cx := doc.Context; cx != nil {
 		call.Context = gate.ToolCallContext{Identity: cx.Identity, Workspace: cx.Workspace, RiskClass: cx.RiskClass,
 			Phase: cx.Phase, SessionID: cx.SessionID, JobID: cx.JobID}
