@@ -158,6 +158,8 @@ var skippedBlocks = []struct{ file, contains, reason string }{
 	{"docs/incidents.md", "--from incident.zip", "shows the shape of reduce; the worked example below runs it"},
 	{"docs/incidents.md", "gait migrate incident/", "needs a v1 runpack"},
 	{"docs/mcp.md", "gait mcp serve --replay", "serves until stopped and needs a recorded fixture"},
+	{"docs/gate.md", "python3 examples/python-dispatcher", "serves until stopped and runs the repository's example with python3; scripts/e2e.d/30-python-dispatcher.sh runs it"},
+	{"docs/performance.md", "go run ./scripts/gateload", "a load test: a minute of traffic against a running service, from a clone with the Go toolchain"},
 }
 
 func skippedBlock(file, text string) (string, bool) {
