@@ -52,6 +52,9 @@ type ServiceOptions struct {
 	// runpack_out, pack_out and session_journal (relative, local paths
 	// only); otherwise such a request is refused.
 	AllowClientArtifactPaths bool
+	// LocalCaller marks requests made by the local user (mcp bridge), not
+	// by a network client: their artifact paths may be any path.
+	LocalCaller bool
 	// Artifact folders; empty disables the artifact. Each has a retention.
 	TraceDir, RunpackDir, PackDir, SessionDir                         string
 	TraceRetention, RunpackRetention, PackRetention, SessionRetention Retention
@@ -452,6 +455,9 @@ func normRunID(id string) string {
 func (s *Service) checkArtifactRequest(req EvaluateRequest) error {
 	for name, path := range map[string]string{"trace_path": req.TracePath, "runpack_out": req.RunpackOut, "pack_out": req.PackOut, "session_journal": req.SessionJournal} {
 		if path == "" {
+			continue
+		}
+		if s.o.LocalCaller {
 			continue
 		}
 		if !s.o.AllowClientArtifactPaths {

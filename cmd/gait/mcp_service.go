@@ -32,6 +32,7 @@ type mcpServiceOptions struct {
 	traceCount, runpackCount, packCount, sessionCount               int
 	rateLimitState                                                  string
 	signing                                                         signingOptions
+	localCaller                                                     bool // mcp bridge: artifact paths come from the user's flags
 }
 
 func (o *mcpServiceOptions) register(cmd *cobra.Command) {
@@ -106,8 +107,8 @@ func (o *mcpServiceOptions) service(a *app) (*mcp.Service, bool, error) {
 	}
 	svc, err := mcp.NewService(mcp.ServiceOptions{
 		Policy: policy, Adapter: o.adapter, AuthToken: token, MaxRequestBytes: o.maxRequestBytes, StrictStatus: strict,
-		AllowClientArtifactPaths: o.allowClientPaths,
-		TraceDir:                 o.traceDir, RunpackDir: o.runpackDir, PackDir: o.packDir, SessionDir: o.sessionDir,
+		AllowClientArtifactPaths: o.allowClientPaths, LocalCaller: o.localCaller,
+		TraceDir: o.traceDir, RunpackDir: o.runpackDir, PackDir: o.packDir, SessionDir: o.sessionDir,
 		TraceRetention:   mcp.Retention{MaxAge: o.traceAge, MaxCount: o.traceCount},
 		RunpackRetention: mcp.Retention{MaxAge: o.runpackAge, MaxCount: o.runpackCount},
 		PackRetention:    mcp.Retention{MaxAge: o.packAge, MaxCount: o.packCount},
@@ -166,7 +167,7 @@ func runMCPService(a *app, o mcpServiceOptions, listen string) error {
 
 type mcpBridgeOptions struct {
 	mcpServiceOptions
-	call, runID string
+	call, runID, traceOut, runpackOut, packOut string
 }
 
 func newMCPBridgeCmd(a *app) *cobra.Command {
@@ -188,12 +189,16 @@ the service's response and exits with the gate's code: 0 allow or dry_run,
 	}
 	cmd.Flags().StringVar(&o.call, "call", "", "tool call file (- for stdin)")
 	cmd.Flags().StringVar(&o.runID, "run-id", "", "run id of the decision (default run_mcp_<intent digest prefix>)")
+	cmd.Flags().StringVar(&o.traceOut, "trace-out", "", "write the decision's trace here")
+	cmd.Flags().StringVar(&o.runpackOut, "runpack-out", "", "write a runpack of the call here")
+	cmd.Flags().StringVar(&o.packOut, "pack-out", "", "write a run pack of the call here")
 	_ = cmd.MarkFlagRequired("policy")
 	_ = cmd.MarkFlagRequired("call")
 	return cmd
 }
 
 func runMCPBridge(a *app, o mcpBridgeOptions) error {
+	o.localCaller = true
 	svc, _, err := o.service(a)
 	if err != nil {
 		return err
@@ -210,7 +215,8 @@ func runMCPBridge(a *app, o mcpBridgeOptions) error {
 	if len(data) > mcp.MaxCallBytes {
 		return exitcode.Invalidf("%s: over the %d byte limit", o.call, mcp.MaxCallBytes)
 	}
-	res, err := svc.Evaluate(mcp.EvaluateRequest{RunID: o.runID, Call: data, EmitRunpack: o.runpackDir != "", EmitPack: o.packDir != ""})
+	res, err := svc.Evaluate(mcp.EvaluateRequest{RunID: o.runID, Call: data, EmitRunpack: o.runpackDir != "", EmitPack: o.packDir != "",
+		TracePath: o.traceOut, RunpackOut: o.runpackOut, PackOut: o.packOut})
 	if err != nil {
 		if re, ok := errors.AsType[*mcp.RequestError](err); ok {
 			return exitcode.Invalidf("%s: %s; write the call in the %s format", o.call, re.Msg, o.adapter)
