@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"io"
 	"net"
@@ -32,6 +33,7 @@ type mcpServiceOptions struct {
 	traceCount, runpackCount, packCount, sessionCount               int
 	rateLimitState                                                  string
 	signing                                                         signingOptions
+	privateKeyEnv                                                   string
 	localCaller                                                     bool // mcp bridge: artifact paths come from the user's flags
 }
 
@@ -59,6 +61,31 @@ func (o *mcpServiceOptions) register(cmd *cobra.Command) {
 	}
 	f.StringVar(&o.rateLimitState, "rate-limit-state", gate.DefaultLimitStatePath, "state file counting rate limits and destructive budgets, shared with gate eval")
 	o.signing.register(cmd)
+	f.StringVar(&o.privateKeyEnv, "private-key-env", "", "environment variable holding the base64 ed25519 private key (instead of --private-key)")
+}
+
+// signingKey is the --private-key or --private-key-env key, or nil in dev
+// mode without one.
+func (o *mcpServiceOptions) signingKey(a *app) (ed25519.PrivateKey, keys.Mode, error) {
+	if o.privateKeyEnv == "" {
+		return o.signing.load()
+	}
+	if o.signing.private != "" {
+		return nil, "", exitcode.Invalidf("pass --private-key or --private-key-env, not both")
+	}
+	mode, err := keys.ParseMode(o.signing.mode)
+	if err != nil {
+		return nil, "", err
+	}
+	text := a.getenv(o.privateKeyEnv)
+	if strings.TrimSpace(text) == "" {
+		return nil, "", exitcode.Invalidf("--private-key-env %s is empty or unset; export the base64 private key in it (gait keys init writes one)", o.privateKeyEnv)
+	}
+	priv, err := keys.ParsePrivate(text)
+	if err != nil {
+		return nil, "", exitcode.Invalidf("--private-key-env %s: %v", o.privateKeyEnv, err)
+	}
+	return priv, mode, nil
 }
 
 // service builds the gate service from the flags. getenv reads the token.
@@ -94,7 +121,7 @@ func (o *mcpServiceOptions) service(a *app) (*mcp.Service, bool, error) {
 	default:
 		return nil, false, exitcode.Invalidf("--auth-mode %q is not off or token", o.authMode)
 	}
-	priv, mode, err := o.signing.load()
+	priv, mode, err := o.signingKey(a)
 	if err != nil {
 		return nil, false, err
 	}
