@@ -336,6 +336,17 @@ func (p *Policy) DefaultVerdict() Verdict { return p.defaultVerdict }
 // RuleCount is the number of rules.
 func (p *Policy) RuleCount() int { return len(p.rules) }
 
+// ToolNames lists the tool names the rules match by name (match.tool_name
+// and match.tool_names), lowercased, sorted and de-duplicated.
+func (p *Policy) ToolNames() []string {
+	var out []string
+	for i := range p.rules {
+		out = append(out, p.rules[i].toolNames...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // Format returns the normalized policy as YAML: rules in evaluation order,
 // lists sorted and de-duplicated, defaults written out. Parsing the output
 // gives a policy with the same digest.

@@ -337,6 +337,10 @@ func ToolClass(toolName string) string {
 	return ClassExecute
 }
 
+// NameWords splits a tool name into lowercase words at punctuation and
+// camelCase boundaries, the words ToolClass looks at.
+func NameWords(name string) []string { return nameWords(name) }
+
 // nameWords splits a tool name at punctuation and camelCase boundaries.
 func nameWords(name string) []string {
 	var out []string

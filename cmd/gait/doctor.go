@@ -54,6 +54,7 @@ Exit 0 when every required check passes (warnings allowed), 2 when one fails.`,
 	f.StringVar(&o.PolicyDir, "policy-dir", "policies", "directory of policy files to check")
 	f.StringVar(&o.PrivateKey, "private-key", "", "signing key to check (default: gait-out/keys/gait_private.key)")
 	f.StringVar(&o.PublicKey, "public-key", "", "public key to check (default: gait-out/keys/gait_public.key)")
+	cmd.AddCommand(newDoctorAdoptionCmd(a))
 	return cmd
 }
 

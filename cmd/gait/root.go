@@ -30,10 +30,21 @@ func run(args []string, in io.Reader, out, errOut io.Writer, getenv func(string)
 	return runApp(&app{in: in, out: out, errOut: errOut, getenv: getenv, now: time.Now}, args)
 }
 
-// runApp is run for a prepared app (tests give it their own clock).
+// runApp is run for a prepared app (tests give it their own clock). With
+// GAIT_ADOPTION_LOG set, each command appends one line to that log.
 func runApp(a *app, args []string) int {
-	in, out, errOut := a.in, a.out, a.errOut
+	start := a.now()
 	root := newRootCmd(a)
+	code := a.execute(root, args)
+	if path := a.getenv(adoptionLogEnv); path != "" {
+		a.logAdoption(path, root, args, code, start)
+	}
+	return code
+}
+
+// execute runs the command args name and maps its error to an exit code.
+func (a *app) execute(root *cobra.Command, args []string) int {
+	in, out, errOut := a.in, a.out, a.errOut
 	root.SetArgs(args)
 	root.SetIn(in)
 	root.SetOut(out)
