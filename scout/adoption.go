@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gait-dev/gait/internal/exitcode"
@@ -81,7 +82,8 @@ func NewAdoptionEvent(command, workflow string, exitCode int, start time.Time, e
 	}
 	if ev.Success {
 		for _, m := range activation {
-			if m.command == command {
+			// regress bootstrap is regress init and regress run in one.
+			if m.command == command || command == "regress bootstrap" && strings.HasPrefix(m.command, "regress ") {
 				ev.Milestones = append(ev.Milestones, m.name)
 			}
 		}

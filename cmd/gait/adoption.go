@@ -18,6 +18,10 @@ const (
 	adoptionWorkflowEnv = "GAIT_ADOPTION_WORKFLOW"
 )
 
+// metricsOptIn is how the first-run output says the local adoption log is
+// turned on; nothing is sent anywhere.
+const metricsOptIn = "export " + adoptionLogEnv + "=./gait-out/adoption.jsonl"
+
 // logAdoption appends the finished command to the adoption log. It never
 // changes the exit code: a failure to write is one line on stderr.
 func (a *app) logAdoption(path string, root *cobra.Command, args []string, code int, start time.Time) {

@@ -45,7 +45,8 @@ the gate blocking it.`,
 				return err
 			}
 			a.emit(res, kv("run_id", res.RunID, "bundle", res.Bundle, "ticket_footer", res.TicketFooter,
-				"verify", res.Verify, "next", "gait verify run_demo", "next", "gait regress bootstrap --from run_demo --junit gait-out/junit.xml"))
+				"verify", res.Verify, "next", "gait verify run_demo", "next", "gait regress bootstrap --from run_demo --junit gait-out/junit.xml",
+				"metrics_opt_in", metricsOptIn))
 			return nil
 		},
 	}

@@ -79,6 +79,7 @@ at the end unless --keep is given, and prints what to run next.`,
 			for _, n := range next {
 				fmt.Fprintf(a.out, "next=%s\n", n)
 			}
+			fmt.Fprintf(a.out, "metrics_opt_in=%s\n", metricsOptIn)
 			return nil
 		},
 	}
