@@ -240,8 +240,8 @@ func detectFile(locator, kind string, data []byte) []Item {
 	switch kind {
 	case "config":
 		for _, s := range parseMCPConfig(locator, data) {
-			if id := normalizeIdentifier(s.Name); id != "" {
-				items = append(items, Item{ID: KindMCPServer + ":" + id, Kind: KindMCPServer, Name: s.Name, Locator: locator,
+			if strings.TrimSpace(s.Name) != "" {
+				items = append(items, Item{ID: KindMCPServer + ":" + idPart(s.Name), Kind: KindMCPServer, Name: s.Name, Locator: locator,
 					RiskLevel: RiskLevel(s.Name), Tags: []string{"mcp"}})
 			}
 		}
@@ -260,9 +260,19 @@ func detectFile(locator, kind string, data []byte) []Item {
 func toolItem(f foundTool, locator string) Item {
 	fw := cmp.Or(f.Framework, "unknown")
 	return Item{
-		ID: KindTool + ":framework:" + fw + ":" + normalizeIdentifier(f.Name), Kind: KindTool,
+		ID: KindTool + ":framework:" + fw + ":" + idPart(f.Name), Kind: KindTool,
 		Name: f.Name, Locator: locator, RiskLevel: RiskLevel(f.Name), Tags: []string{"framework:" + fw},
 	}
+}
+
+// idPart is a name's part of an item id: its normalized identifier, or for
+// a name with no ASCII letter or digit (say, in another script) "u_" and a
+// digest prefix of the name, so it still has a stable, distinct id.
+func idPart(name string) string {
+	if id := normalizeIdentifier(name); id != "" {
+		return id
+	}
+	return "u_" + digest.Bytes([]byte(name))[:12]
 }
 
 // normalizeIdentifier lowercases s and turns every rune other than a-z and

@@ -2,6 +2,7 @@ package scout
 
 import (
 	"cmp"
+	"slices"
 	"strings"
 )
 
@@ -48,6 +49,11 @@ func frameworkOfModule(module string) string {
 		return "mastra"
 	}
 	return ""
+}
+
+// named drops the tools whose literal name is empty or blank.
+func named(found []foundTool) []foundTool {
+	return slices.DeleteFunc(found, func(f foundTool) bool { return strings.TrimSpace(f.Name) == "" })
 }
 
 // pyLine is one logical line of Python tokens and its indentation column.
@@ -141,7 +147,7 @@ func detectPython(src []byte) []foundTool {
 		}
 		out = append(out, pyToolCalls(t, imports, aliases)...)
 	}
-	return out
+	return named(out)
 }
 
 func isName(t []token, i int, s string) bool {

@@ -51,7 +51,7 @@ func detectTS(src []byte) []foundTool {
 			}
 		}
 	}
-	return out
+	return named(out)
 }
 
 func isLangChainJSTool(s string) bool {
