@@ -290,7 +290,6 @@ func TestAdoptionReport(t *testing.T) {
 	}
 }
 
-
 func TestAdoptionMilestonesOnlyOnSuccess(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	if ev := NewAdoptionEvent("demo", "", 1, now, 0, "t"); len(ev.Milestones) != 0 || ev.Success {
