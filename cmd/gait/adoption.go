@@ -54,16 +54,17 @@ func adoptionCommand(root *cobra.Command, args []string) string {
 }
 
 func newDoctorAdoptionCmd(a *app) *cobra.Command {
-	var from string
+	var from, out string
 	cmd := &cobra.Command{
-		Use:   "adoption --from <events.jsonl>",
+		Use:   "adoption --from <events.jsonl> [--out <report.json>]",
 		Short: "Summarise the local adoption log",
 		Long: `doctor adoption reads the log GAIT_ADOPTION_LOG collects (one
 gait.scout.adoption_event line per gait command; nothing is sent anywhere)
 and summarises it: events per command, the first-run milestones (A1 demo,
 A2 verify, A3 regress init, A4 regress run) with the time from the first
 event to each and what is still missing, and success rates of the
-capture, incident-to-regression and policy-test workflows.`,
+capture, incident-to-regression and policy-test workflows. --out also writes
+the report to a file.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if strings.TrimSpace(from) == "" {
@@ -74,6 +75,11 @@ capture, incident-to-regression and policy-test workflows.`,
 				return err
 			}
 			rep := scout.BuildAdoptionReport(from, events, producerVersion())
+			if out != "" {
+				if err := scout.WriteFile(out, rep); err != nil {
+					return err
+				}
+			}
 			text := kv("doctor_adoption", from, "total_events", fmt.Sprint(rep.TotalEvents), "success_events", fmt.Sprint(rep.SuccessEvents),
 				"failed_events", fmt.Sprint(rep.FailedEvents), "activation_complete", fmt.Sprint(rep.ActivationComplete))
 			for _, m := range rep.Milestones {
@@ -85,6 +91,9 @@ capture, incident-to-regression and policy-test workflows.`,
 			for _, b := range rep.Blockers {
 				text = append(text, field{"blocker", b})
 			}
+			if out != "" {
+				text = append(text, field{"output", out})
+			}
 			a.emit(struct {
 				OK     bool                  `json:"ok"`
 				Report *scout.AdoptionReport `json:"report"`
@@ -93,5 +102,6 @@ capture, incident-to-regression and policy-test workflows.`,
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "adoption log to read (JSON lines)")
+	cmd.Flags().StringVar(&out, "out", "", "also write the report to this file")
 	return cmd
 }
