@@ -47,6 +47,7 @@ func TestDetectPython(t *testing.T) {
 		{"non-literal name", "t = Tool(name=n)\nu = Tool(name='a' + b)\nv = Tool(name=f'x')\n", nil},
 		{"comparison not keyword", "t = Tool(name == 'r')\n", nil},
 		{"attribute not class", "t = lib.Tool(name='s')\n", nil},
+		{"mcp low-level", "from mcp import types\nreturn [types.Tool(name='t', inputSchema={})]\n", []string{"mcp:t"}},
 		{"resource decorator", "@mcp.resource('x')\ndef a(): pass\n", nil},
 		{"decorated class", "@tool\nclass A: pass\n", nil},
 		{"decorator then statement", "@tool\nx = 1\ndef a(): pass\n", nil},

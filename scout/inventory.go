@@ -166,18 +166,24 @@ func displayPath(cwd, p string) string {
 
 func scanRoot(cwd, root string, opts SnapshotOptions) ([]Item, error) {
 	base := displayPath(cwd, root)
+	// A root named on the command line is followed when it is a symbolic
+	// link; links inside it are not.
+	walkRoot := root
+	if resolved, err := filepath.EvalSymlinks(root); err == nil {
+		walkRoot = resolved
+	}
 	var items []Item
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(walkRoot, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if p == root {
+			if p == walkRoot {
 				return err
 			}
 			return nil // unreadable entries are skipped, not fatal
 		}
-		rel, _ := filepath.Rel(root, p)
+		rel, _ := filepath.Rel(walkRoot, p)
 		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
-			if p != root && (skipDirs[d.Name()] || matchAny(opts.Exclude, rel)) {
+			if p != walkRoot && (skipDirs[d.Name()] || matchAny(opts.Exclude, rel)) {
 				return filepath.SkipDir
 			}
 			return nil

@@ -89,7 +89,9 @@ func splitPyLines(toks []token) []pyLine {
 //     name_override=) keyword renames the tool;
 //   - Tool(...), StructuredTool(...), StructuredTool.from_function(...),
 //     Tool.from_function(...) and FunctionTool.from_defaults(...) calls
-//     with a literal name="..." keyword;
+//     with a literal name="..." keyword, and <module>.Tool(name="...") when
+//     the module was imported from mcp (the low-level MCP server's
+//     list_tools);
 //   - classes that subclass BaseTool and set name = "..." in their body.
 //
 // The framework comes from where the decorator or class was imported; a
@@ -302,12 +304,23 @@ func callName(t []token, open int, positional bool) string {
 	return ""
 }
 
-// pyToolCalls finds Tool(name="..."), StructuredTool.from_function(name=...)
-// and FunctionTool.from_defaults(name=...) calls on one logical line.
+// pyToolCalls finds Tool(name="..."), StructuredTool.from_function(name=...),
+// FunctionTool.from_defaults(name=...) and, with types imported from mcp,
+// types.Tool(name="...") calls on one logical line.
 func pyToolCalls(t []token, imports, aliases map[string]string) []foundTool {
 	var out []foundTool
 	for k := 0; k < len(t); k++ {
-		if t[k].kind != tName || (k > 0 && isOp(t, k-1, ".")) {
+		if t[k].kind != tName {
+			continue
+		}
+		if isOp(t, k-1, ".") {
+			// types.Tool(name="...") of the MCP SDK's low-level server,
+			// listed by its list_tools handler.
+			if t[k].text == "Tool" && k >= 2 && t[k-2].kind == tName && imports[t[k-2].text] == "mcp" && isOp(t, k+1, "(") {
+				if name := callName(t, k+1, false); name != "" {
+					out = append(out, foundTool{Name: name, Framework: "mcp", Line: t[k].line})
+				}
+			}
 			continue
 		}
 		var fw string

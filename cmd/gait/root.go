@@ -203,7 +203,7 @@ var helpGroups = []struct {
 	{"incidents", "Incidents:", []string{"capture", "incident", "guard", "trace", "test", "enforce", "migrate"}},
 	{"ci", "CI regressions:", []string{"regress", "action"}},
 	{"gate", "Gate and signing:", []string{"gate", "policy", "approve", "delegate", "keys", "registry"}},
-	{"agents", "Agents at work:", []string{"mcp", "job"}},
+	{"agents", "Agents at work:", []string{"mcp", "job", "scout"}},
 }
 
 func groupCommands(root *cobra.Command) {
