@@ -78,30 +78,19 @@ names.`,
 	return cmd
 }
 
-// csv splits a comma-separated flag value, dropping empty items.
-func csv(s string) []string {
-	var out []string
-	for item := range strings.SplitSeq(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
-}
-
 func (a *app) runScoutSnapshot(o scoutSnapshotOptions) error {
 	if o.coverageOut != "" && o.policies == "" {
 		return exitcode.Invalidf("--coverage-out needs --policy; pass the gate policy files to measure coverage against")
 	}
 	var policies []*gate.Policy
-	for _, p := range csv(o.policies) {
+	for _, p := range splitCSV(o.policies) {
 		pol, err := gate.LoadPolicy(p)
 		if err != nil {
 			return err
 		}
 		policies = append(policies, pol)
 	}
-	snap, err := scout.Take(scout.SnapshotOptions{Roots: csv(o.roots), Include: csv(o.include), Exclude: csv(o.exclude), ProducerVersion: producerVersion()})
+	snap, err := scout.Take(scout.SnapshotOptions{Roots: splitCSV(o.roots), Include: splitCSV(o.include), Exclude: splitCSV(o.exclude), ProducerVersion: producerVersion()})
 	if err != nil {
 		return err
 	}
