@@ -108,7 +108,7 @@ func AppendAdoptionEvent(path string, ev AdoptionEvent) error {
 	if err != nil {
 		return err
 	}
-	defer lock.Release()
+	defer func() { _ = lock.Release() }()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return err
@@ -148,7 +148,7 @@ func ParseAdoptionEvents(r io.Reader) ([]AdoptionEvent, error) {
 		}
 		var ev AdoptionEvent
 		if err := json.Unmarshal(line, &ev); err != nil {
-			return nil, fmt.Errorf("line %d: not JSON: %v", n, err)
+			return nil, fmt.Errorf("line %d: not JSON: %w", n, err)
 		}
 		if ev.SchemaID != AdoptionEventSchemaID {
 			return nil, fmt.Errorf("line %d: schema_id is %q, not %s", n, ev.SchemaID, AdoptionEventSchemaID)
@@ -159,7 +159,7 @@ func ParseAdoptionEvents(r io.Reader) ([]AdoptionEvent, error) {
 		events = append(events, ev)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading lines: %v", err)
+		return nil, fmt.Errorf("reading lines: %w", err)
 	}
 	return events, nil
 }

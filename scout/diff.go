@@ -84,7 +84,7 @@ func ParseSnapshot(data []byte) (*Snapshot, error) {
 	var snap Snapshot
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&snap); err != nil {
-		return nil, fmt.Errorf("not a JSON snapshot: %v", err)
+		return nil, fmt.Errorf("not a JSON snapshot: %w", err)
 	}
 	if snap.SchemaID != SnapshotSchemaID {
 		return nil, fmt.Errorf("schema_id is %q, not %s", snap.SchemaID, SnapshotSchemaID)
