@@ -36,6 +36,7 @@ func TestDetectPython(t *testing.T) {
 		{"from_function", "t = StructuredTool.from_function(func=f,\n    name='l')\n", []string{"langchain:l"}},
 		{"llamaindex", "t = FunctionTool.from_defaults(fn=f, name='m')\n", []string{"llamaindex:m"}},
 		{"BaseTool class", "class N(BaseTool):\n    name: str = 'n'\n    def _run(self):\n        name = 'inner'\n", []string{"langchain:n"}},
+		{"BaseTool method first", "class N2(BaseTool):\n    def _run(self):\n        name = 'local'\n    name = 'n2'\n", []string{"langchain:n2"}},
 		{"continuation", "t = Tool(\\\n name='o')\n", []string{"langchain:o"}},
 		{"comment", "# @tool\n# def a(): pass\n", nil},
 		{"string", "s = '@tool\\ndef a(): pass'\n", nil},

@@ -370,10 +370,16 @@ func pyToolClass(lines []pyLine, li int, imports map[string]string) (foundTool, 
 		return foundTool{}, false
 	}
 	fw := cmp.Or(imports[base], "langchain")
-	indent := lines[li].indent
+	indent, body := lines[li].indent, -1
 	for _, ln := range lines[li+1:] {
 		if ln.indent <= indent {
 			break
+		}
+		if body < 0 {
+			body = ln.indent
+		}
+		if ln.indent != body {
+			continue // inside a method: a local variable, not the tool's name
 		}
 		b := ln.toks
 		if !isName(b, 0, "name") {
