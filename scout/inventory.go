@@ -111,7 +111,7 @@ type SnapshotOptions struct {
 }
 
 // Take walks the roots and returns the inventory of tools and MCP servers
-// they define, sorted by id. Symbolic links are not followed.
+// they define, sorted by id. Symbolic links inside a root are not followed.
 func Take(opts SnapshotOptions) (*Snapshot, error) {
 	roots := opts.Roots
 	if len(roots) == 0 {
@@ -141,6 +141,9 @@ func Take(opts SnapshotOptions) (*Snapshot, error) {
 		items = append(items, found...)
 	}
 	items = dedupe(items)
+	if items == nil {
+		items = []Item{} // an empty inventory is [], not null
+	}
 	snap := &Snapshot{
 		SchemaID: SnapshotSchemaID, SchemaVersion: SchemaVersion, CreatedAt: CreatedAt,
 		ProducerVersion: opts.ProducerVersion, Workspace: strings.Join(shown, ","), Items: items,

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gait-dev/gait/internal/exitcode"
@@ -138,6 +139,23 @@ func TestSnapshotRootsIncludeExclude(t *testing.T) {
 	want = []string{"mcp_server:github@.mcp.json", "mcp_server:postgres_admin@.mcp.json", "mcp_server:shell_runner@.vscode/mcp.json"}
 	if !slices.Equal(got, want) {
 		t.Errorf("include and exclude: got %v, want %v", got, want)
+	}
+}
+
+func TestSnapshotEmpty(t *testing.T) {
+	snap, err := Take(SnapshotOptions{Roots: []string{t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"items":[]`)) {
+		t.Errorf("empty snapshot: %s", b)
+	}
+	if filepath.IsAbs(snap.Workspace) || strings.Contains(snap.Workspace, "/") {
+		t.Errorf("workspace %q is absolute", snap.Workspace)
 	}
 }
 
