@@ -222,7 +222,7 @@ func addSeeds(f *testing.F, kind string) {
 	}
 }
 
-func fixtureFiles(f *testing.F, kind string) [][]byte {
+func fixtureFiles(f testing.TB, kind string) [][]byte {
 	f.Helper()
 	var out [][]byte
 	for _, it := range walkFixture(f) {

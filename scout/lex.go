@@ -15,11 +15,11 @@ const (
 // true (a plain literal with no interpolation); an f-string or a template
 // with substitutions has lit false and is never used as a name.
 type token struct {
-	kind tokKind
 	text string
+	line int32 // 1-based line of the token's first character
+	col  int32 // 0-based byte column of the token's first character
+	kind tokKind
 	lit  bool
-	line int // 1-based line of the token's first character
-	col  int // 0-based byte column of the token's first character
 }
 
 func isIdentStart(c byte) bool {

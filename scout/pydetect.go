@@ -63,20 +63,19 @@ type pyLine struct {
 }
 
 func splitPyLines(toks []token) []pyLine {
-	var lines []pyLine
-	var cur []token
-	for _, t := range toks {
-		if t.kind == tNewline {
-			if len(cur) > 0 {
-				lines = append(lines, pyLine{toks: cur, indent: cur[0].col})
-			}
-			cur = nil
+	lines := make([]pyLine, 0, len(toks)/8+1)
+	start := 0
+	for i, t := range toks {
+		if t.kind != tNewline {
 			continue
 		}
-		cur = append(cur, t)
+		if i > start {
+			lines = append(lines, pyLine{toks: toks[start:i:i], indent: int(toks[start].col)})
+		}
+		start = i + 1
 	}
-	if len(cur) > 0 {
-		lines = append(lines, pyLine{toks: cur, indent: cur[0].col})
+	if start < len(toks) {
+		lines = append(lines, pyLine{toks: toks[start:], indent: int(toks[start].col)})
 	}
 	return lines
 }
@@ -116,7 +115,7 @@ func detectPython(src []byte) []foundTool {
 			continue
 		case isOp(t, 0, "@"):
 			if d, ok := pyToolDecorator(t, imports, aliases, receivers); ok {
-				decorators = append(decorators, pending{d.Name, d.Framework, t[0].line})
+				decorators = append(decorators, pending{d.Name, d.Framework, int(t[0].line)})
 			}
 			continue
 		case isName(t, 0, "def") || isName(t, 0, "async") && isName(t, 1, "def"):
@@ -318,7 +317,7 @@ func pyToolCalls(t []token, imports, aliases map[string]string) []foundTool {
 			// listed by its list_tools handler.
 			if t[k].text == "Tool" && k >= 2 && t[k-2].kind == tName && imports[t[k-2].text] == "mcp" && isOp(t, k+1, "(") {
 				if name := callName(t, k+1, false); name != "" {
-					out = append(out, foundTool{Name: name, Framework: "mcp", Line: t[k].line})
+					out = append(out, foundTool{Name: name, Framework: "mcp", Line: int(t[k].line)})
 				}
 			}
 			continue
@@ -347,7 +346,7 @@ func pyToolCalls(t []token, imports, aliases map[string]string) []foundTool {
 			continue
 		}
 		if name := callName(t, open, false); name != "" {
-			out = append(out, foundTool{Name: name, Framework: fw, Line: t[k].line})
+			out = append(out, foundTool{Name: name, Framework: fw, Line: int(t[k].line)})
 		}
 	}
 	return out
@@ -391,7 +390,7 @@ func pyToolClass(lines []pyLine, li int, imports map[string]string) (foundTool, 
 			}
 		}
 		if isOp(b, k, "=") && k+1 < len(b) && b[k+1].kind == tString && b[k+1].lit && k+2 == len(b) {
-			return foundTool{Name: b[k+1].text, Framework: fw, Line: t[0].line}, true
+			return foundTool{Name: b[k+1].text, Framework: fw, Line: int(t[0].line)}, true
 		}
 	}
 	return foundTool{}, false

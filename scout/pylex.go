@@ -10,7 +10,7 @@ import "strings"
 // continuation do not. The lexer never fails: malformed input (an
 // unterminated string, stray bytes) ends the token where it can and goes on.
 func lexPython(src []byte) []token {
-	l := pyLexer{src: src, line: 1}
+	l := pyLexer{src: src, line: 1, toks: make([]token, 0, len(src)/3+16)}
 	l.run()
 	return l.toks
 }
@@ -25,7 +25,7 @@ type pyLexer struct {
 }
 
 func (l *pyLexer) emit(kind tokKind, text string, line, col int) {
-	l.toks = append(l.toks, token{kind: kind, text: text, line: line, col: col})
+	l.toks = append(l.toks, token{kind: kind, text: text, line: int32(line), col: int32(col)})
 }
 
 func (l *pyLexer) newline() {
@@ -41,7 +41,7 @@ func (l *pyLexer) run() {
 		case c == '\n':
 			l.i++
 			if l.depth == 0 && len(l.toks) > 0 && l.toks[len(l.toks)-1].kind != tNewline {
-				l.toks = append(l.toks, token{kind: tNewline, line: l.line})
+				l.toks = append(l.toks, token{kind: tNewline, line: int32(l.line)})
 			}
 			l.newline()
 		case c == ' ' || c == '\t' || c == '\r' || c == '\f':
@@ -119,7 +119,7 @@ func (l *pyLexer) strAt(prefix string, line, col int) {
 	raw := strings.Contains(prefix, "r")
 	format := strings.ContainsAny(prefix, "ft")
 	val, ok := l.scanString(raw, format)
-	l.toks = append(l.toks, token{kind: tString, text: val, lit: ok && !format && !strings.Contains(prefix, "b"), line: line, col: col})
+	l.toks = append(l.toks, token{kind: tString, text: val, lit: ok && !format && !strings.Contains(prefix, "b"), line: int32(line), col: int32(col)})
 }
 
 // scanString consumes a string body starting at its opening quote and

@@ -32,7 +32,7 @@ func detectTS(src []byte) []foundTool {
 		switch {
 		case afterDot && (tk.text == "tool" || tk.text == "registerTool") && isOp(t, k+1, "(") &&
 			k+2 < len(t) && t[k+2].kind == tString && t[k+2].lit && (isOp(t, k+3, ",") || isOp(t, k+3, ")")):
-			out = append(out, foundTool{Name: t[k+2].text, Framework: cmp.Or(imports["McpServer"], "mcp"), Line: tk.line})
+			out = append(out, foundTool{Name: t[k+2].text, Framework: cmp.Or(imports["McpServer"], "mcp"), Line: int(tk.line)})
 		case !afterDot && (tk.text == "tool" || tk.text == "createTool") && isOp(t, k+1, "(") && isOp(t, k+2, "{"):
 			key := "name"
 			if tk.text == "createTool" {
@@ -43,11 +43,11 @@ func detectTS(src []byte) []foundTool {
 				name = boundName(t, k)
 			}
 			if name != "" {
-				out = append(out, foundTool{Name: name, Framework: cmp.Or(fwOf, "js"), Line: tk.line})
+				out = append(out, foundTool{Name: name, Framework: cmp.Or(fwOf, "js"), Line: int(tk.line)})
 			}
 		case isName(t, k-1, "new") && isLangChainJSTool(tk.text) && isOp(t, k+1, "(") && isOp(t, k+2, "{"):
 			if name := objectString(t, k+2, "name"); name != "" {
-				out = append(out, foundTool{Name: name, Framework: cmp.Or(fwOf, "langchain"), Line: tk.line})
+				out = append(out, foundTool{Name: name, Framework: cmp.Or(fwOf, "langchain"), Line: int(tk.line)})
 			}
 		}
 	}

@@ -8,7 +8,7 @@ package scout
 // before it cannot end an expression (an operator, a keyword such as
 // return, or nothing). The lexer never fails on malformed input.
 func lexTS(src []byte) []token {
-	l := tsLexer{src: src, line: 1}
+	l := tsLexer{src: src, line: 1, toks: make([]token, 0, len(src)/3+16)}
 	l.run()
 	return l.toks
 }
@@ -30,7 +30,7 @@ var regexAfterKeyword = map[string]bool{
 }
 
 func (l *tsLexer) add(kind tokKind, text string, lit bool, line, col int) {
-	l.toks = append(l.toks, token{kind: kind, text: text, lit: lit, line: line, col: col})
+	l.toks = append(l.toks, token{kind: kind, text: text, lit: lit, line: int32(line), col: int32(col)})
 }
 
 func (l *tsLexer) regexAllowed() bool {
