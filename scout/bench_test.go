@@ -77,3 +77,14 @@ func BenchmarkDetect(b *testing.B) {
 		})
 	}
 }
+
+// TestWriteBenchRepo writes the 1,000-file tree of BenchmarkSnapshot to
+// $SCOUT_BENCH_DIR, for the whole-process timings in docs/performance.md;
+// without the variable it does nothing.
+func TestWriteBenchRepo(t *testing.T) {
+	dir := os.Getenv("SCOUT_BENCH_DIR")
+	if dir == "" {
+		t.Skip("set SCOUT_BENCH_DIR to write the benchmark tree")
+	}
+	benchRepo(t, dir, 1000)
+}
