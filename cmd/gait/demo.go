@@ -62,6 +62,7 @@ type demoResult struct {
 	TicketFooter string   `json:"ticket_footer"`
 	Verify       string   `json:"verify"`
 	NextCommands []string `json:"next_commands"`
+	MetricsOptIn string   `json:"metrics_opt_in"`
 }
 
 // writeDemo writes and verifies the demo runpack under outDir.
@@ -81,6 +82,7 @@ func writeDemo(outDir string) (demoResult, error) {
 	return demoResult{
 		OK: true, RunID: rp.Manifest.RunID, Bundle: path, TicketFooter: v.TicketFooter, Verify: "ok",
 		NextCommands: []string{"gait verify run_demo", "gait regress bootstrap --from run_demo --junit gait-out/junit.xml"},
+		MetricsOptIn: metricsOptIn,
 	}, nil
 }
 

@@ -62,7 +62,8 @@ at the end unless --keep is given, and prints what to run next.`,
 					Steps        []tourStep `json:"steps"`
 					Kept         string     `json:"kept_dir,omitempty"`
 					NextCommands []string   `json:"next_commands"`
-				}{true, steps, keptDir(keep, dir), next})
+					MetricsOptIn string     `json:"metrics_opt_in"`
+				}{true, steps, keptDir(keep, dir), next, metricsOptIn})
 				return nil
 			}
 			if keep {
