@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gait-dev/gait/schemas"
 )
 
 // scoutRepo writes a small repository whose tools both detectors find the
@@ -347,5 +349,53 @@ func TestAdoptionLogInterchange(t *testing.T) {
 		if got[1].TotalEvents != 4 || got[1].ActivationComplete {
 			t.Errorf("%s: %+v", log, got[1])
 		}
+	}
+}
+
+// TestScoutSchemasAcceptReference validates what the reference writes for
+// every scout artifact against the project's schemas (the corpus holds
+// none): snapshot, coverage, diff, signal report, adoption log and report.
+func TestScoutSchemasAcceptReference(t *testing.T) {
+	ref := referenceBin(t)
+	dir := scoutRepo(t)
+	t.Setenv("GAIT_ADOPTION_LOG", filepath.Join(dir, "adoption.jsonl"))
+	mustRun(t, dir, ref, "scout", "snapshot", "--policy", "policy.yaml", "--out", "snap.json", "--coverage-out", "cov.json")
+	mustRun(t, dir, ref, "demo")
+	mustRun(t, dir, ref, "verify", "run_demo")
+	t.Setenv("GAIT_ADOPTION_LOG", "")
+	if err := os.Remove(filepath.Join(dir, ".mcp.json")); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, dir, ref, "scout", "snapshot", "--out", "snap2.json")
+	if _, code := runIn(t, dir, ref, "scout", "diff", "snap.json", "snap2.json", "--out", "diff.json"); code != 2 {
+		t.Fatalf("reference scout diff exit %d, want 2", code)
+	}
+	mustRun(t, dir, ref, "scout", "signal", "--runs", "gait-out/runpack_run_demo.zip", "--out", "signal.json")
+	out := mustRun(t, dir, ref, "doctor", "adoption", "--from", "adoption.jsonl", "--json")
+	var res struct {
+		Report json.RawMessage `json:"report"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ schema, file string }{
+		{"scout/inventory_snapshot", "snap.json"}, {"scout/inventory_coverage", "cov.json"}, {"scout/inventory_diff", "diff.json"},
+		{"scout/signal_report", "signal.json"}, {"scout/adoption_event", "adoption.jsonl"},
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(c.file, ".jsonl") {
+			err = schemas.ValidateLines(c.schema, data)
+		} else {
+			err = schemas.Validate(c.schema, data)
+		}
+		if err != nil {
+			t.Errorf("schemas/%s rejects the reference's %s: %v", c.schema, c.file, err)
+		}
+	}
+	if err := schemas.Validate("doctor/adoption_report", res.Report); err != nil {
+		t.Errorf("schemas/doctor/adoption_report rejects the reference's report: %v", err)
 	}
 }
