@@ -31,6 +31,7 @@ func TestDetectPython(t *testing.T) {
 		{"function_tool", "@function_tool\ndef g(): pass\n", []string{"openai_agents:g"}},
 		{"name_override", "@function_tool(name_override='h2')\ndef h(): pass\n", []string{"openai_agents:h2"}},
 		{"fastmcp", "mcp = FastMCP('x')\n@mcp.tool()\ndef i(): pass\n", []string{"mcp:i"}},
+		{"nested object", "class S:\n    @self.mcp.tool()\n    def j2(self): pass\n", []string{"mcp:j2"}},
 		{"pydantic-ai agent", "from pydantic_ai import Agent\nagent = Agent('m')\n@agent.tool_plain\ndef j(): pass\n", []string{"pydantic_ai:j"}},
 		{"Tool call", "t = Tool(name='k', func=f)\n", []string{"langchain:k"}},
 		{"from_function", "t = StructuredTool.from_function(func=f,\n    name='l')\n", []string{"langchain:l"}},

@@ -245,7 +245,7 @@ func pyToolDecorator(t []token, imports, aliases, receivers map[string]string) (
 		fw = cmp.Or(imports[last], "openai_agents")
 	case len(parts) == 1 && last == "kernel_function":
 		fw = cmp.Or(imports[last], "semantic_kernel")
-	case len(parts) == 2 && (last == "tool" || last == "tool_plain"):
+	case len(parts) >= 2 && (last == "tool" || last == "tool_plain"):
 		fw = cmp.Or(receivers[parts[0]], imports[parts[0]], "mcp")
 	default:
 		return foundTool{}, false
