@@ -161,7 +161,7 @@ func TestSchemasAcceptCorpus(t *testing.T) {
 			continue // checked on the reference's own output in registry_test.go and export_test.go (otlp has no v1 form)
 		case "scout/inventory_snapshot", "scout/inventory_coverage", "scout/inventory_diff", "scout/signal_report",
 			"scout/adoption_event", "doctor/adoption_report":
-			continue // checked on the reference's own output in scout_test.go (TestScoutSchemasAcceptReference) checks the reference's own output
+			continue // checked on the reference's own output in scout_test.go (TestScoutSchemasAcceptReference)
 		}
 		if !seen[s] {
 			t.Errorf("no v1 artifact checked against schemas/%s", s)
