@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/internal/procgroup"
 )
 
 // Wrapper modes: what GAIT_WRAPPER_MODE tells the child.
@@ -82,7 +83,7 @@ func Wrap(ctx context.Context, opts WrapOptions) (WrapResult, error) {
 	cmd.Env = append(slices.Clone(opts.Env), "GAIT_WRAPPER_MODE="+opts.Mode)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	ownProcessGroup(cmd)
+	procgroup.Own(cmd)
 	cmd.WaitDelay = 2 * time.Second
 	start := time.Now()
 	err := cmd.Run()
