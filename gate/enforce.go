@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"slices"
@@ -24,10 +25,17 @@ type EnforceOptions struct {
 	// Simulate reports what would happen without enforcing it: the final
 	// verdict is allow and SimulatedVerdict holds the real one.
 	Simulate bool
+	// Broker issues the credential that an allow from a rule with
+	// require_broker_credential needs (see NewBroker). Nil is the off
+	// broker: such an allow is blocked (broker_credential_required).
+	Broker *Broker
+	// Context bounds the broker's work; nil means context.Background().
+	Context context.Context
 }
 
-// Reason code and violation of an allow that needed a brokered credential
-// when no credential broker is configured.
+// Reason code of an allow that needed a brokered credential when no
+// credential broker is configured, and the violation of every allow whose
+// credential could not be brokered.
 const (
 	CodeBrokerCredentialRequired     = "broker_credential_required" //nolint:gosec // a reason code, not a credential
 	ViolationBrokerCredentialMissing = "broker_credential_missing"  //nolint:gosec // a violation name, not a credential
@@ -73,6 +81,12 @@ type Outcome struct {
 	DelegationRef      string        `json:"delegation_ref,omitempty"`
 	Delegations        []TokenResult `json:"delegations,omitempty"`
 
+	// Credential is the brokered credential (by reference) of an allow
+	// from a rule with require_broker_credential; BrokerError says why a
+	// configured broker issued none. Neither holds a credential value.
+	Credential  *Credential `json:"-"`
+	BrokerError string      `json:"broker_error,omitempty"`
+
 	Simulated            bool     `json:"simulated,omitempty"`
 	SimulatedVerdict     Verdict  `json:"simulated_verdict,omitempty"`
 	SimulatedReasonCodes []string `json:"simulated_reason_codes,omitempty"`
@@ -98,9 +112,12 @@ func ApprovalScope(in *Intent) []string {
 //   - a require_approval verdict becomes allow only with at least
 //     min_approvals valid approval tokens (from distinct approvers when the
 //     rule asks) bound to this intent and policy digest;
-//   - an allow from a rule with require_broker_credential becomes block
-//     (broker_credential_required, violation broker_credential_missing):
-//     no credential broker is configured, so none can be brokered.
+//   - an allow from a rule with require_broker_credential asks
+//     opts.Broker for a credential: issued, it stays allow
+//     (broker_credential_present, Outcome.Credential); not issued, or with
+//     no broker configured, it becomes block (broker_credential_missing,
+//     or broker_credential_required without a broker; violation
+//     broker_credential_missing).
 //
 // Invalid, expired, wrongly bound or wrongly signed tokens never allow;
 // each one's error code is added to the reason codes.
@@ -191,9 +208,7 @@ func (p *Policy) EnforceDecision(in *Intent, d Decision, opts EnforceOptions) Ou
 	}
 
 	if out.Verdict == Allow && d.RequireBrokerCredential {
-		out.Verdict = Block
-		reasons = append(reasons, CodeBrokerCredentialRequired)
-		violations = append(violations, ViolationBrokerCredentialMissing)
+		reasons, violations = opts.broker(in, d, t, &out, reasons, violations)
 	}
 
 	out.ReasonCodes = mergeSorted(reasons)
@@ -210,6 +225,26 @@ func (p *Policy) EnforceDecision(in *Intent, d Decision, opts EnforceOptions) Ou
 		out.Verdict = Allow
 	}
 	return out
+}
+
+// broker applies the credential broker to an allow that needs a brokered
+// credential.
+func (o EnforceOptions) broker(in *Intent, d Decision, now time.Time, out *Outcome, reasons, violations []string) ([]string, []string) {
+	if o.Broker == nil {
+		out.Verdict = Block
+		return append(reasons, CodeBrokerCredentialRequired), append(violations, ViolationBrokerCredentialMissing)
+	}
+	c, err := o.Broker.Issue(o.Context, o.Broker.Request(in, d))
+	if err == nil {
+		err = c.checkFresh(now)
+	}
+	if err != nil {
+		out.Verdict = Block
+		out.BrokerError = err.Error()
+		return append(reasons, CodeBrokerCredentialMissing), append(violations, ViolationBrokerCredentialMissing)
+	}
+	out.Credential = &c
+	return append(reasons, CodeBrokerCredentialPresent), violations
 }
 
 func delegationCheckFor(in *Intent, policyDigest string, now time.Time) DelegationCheck {
