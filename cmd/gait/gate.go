@@ -32,13 +32,17 @@ answers allow, block, dry_run or require_approval.`,
 // signingOptions are the --key-mode/--private-key flags shared by the
 // commands that sign.
 type signingOptions struct {
-	mode    string
-	private string
+	mode       string
+	private    string
+	privateEnv string
+	a          *app
 }
 
-func (s *signingOptions) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&s.mode, "key-mode", "dev", "dev or prod; prod refuses to run without --private-key")
+func (s *signingOptions) register(cmd *cobra.Command, a *app) {
+	s.a = a
+	cmd.Flags().StringVar(&s.mode, "key-mode", "dev", "dev or prod; prod refuses to run without --private-key or --private-key-env (never an ephemeral key)")
 	cmd.Flags().StringVar(&s.private, "private-key", "", "ed25519 private key `file` (as written by gait keys init)")
+	cmd.Flags().StringVar(&s.privateEnv, "private-key-env", "", "environment `variable` holding the private key text (instead of --private-key)")
 }
 
 // load returns the private key, or nil in dev mode without a key.
@@ -47,14 +51,14 @@ func (s *signingOptions) load() (ed25519.PrivateKey, keys.Mode, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if s.private == "" {
-		if mode == keys.ModeProd {
-			return nil, mode, exitcode.Invalidf("--key-mode prod needs a signing key; pass --private-key K (create one with `gait keys init`)")
-		}
-		return nil, mode, nil
+	priv, err := s.a.signingKey(s.private, s.privateEnv)
+	if err != nil {
+		return nil, mode, err
 	}
-	priv, err := keys.LoadPrivate(s.private)
-	return priv, mode, err
+	if priv == nil && mode == keys.ModeProd {
+		return nil, mode, exitcode.Invalidf("--key-mode prod needs a signing key and never uses an ephemeral one; pass --private-key K or --private-key-env VAR (create one with `gait keys init`)")
+	}
+	return priv, mode, nil
 }
 
 // publicKeyBeside is the public key file `gait keys init` wrote next to the
@@ -73,7 +77,7 @@ func (s *signingOptions) requireKey() (ed25519.PrivateKey, error) {
 		return nil, err
 	}
 	if priv == nil {
-		return nil, exitcode.Invalidf("tokens must be signed; pass --private-key K (create one with `gait keys init`)")
+		return nil, exitcode.Invalidf("tokens must be signed; pass --private-key K or --private-key-env VAR (create one with `gait keys init`)")
 	}
 	return priv, nil
 }
@@ -87,6 +91,12 @@ type gateEvalOptions struct {
 	simulate                          bool
 	rateLimitState                    string
 	credentialBroker                  string
+	credentialEnvPrefix               string
+	credentialRef                     string
+	credentialScopes                  string
+	credentialCommand                 string
+	credentialCommandArgs             string
+	credentialEvidenceOut             string
 	signing                           signingOptions
 }
 
@@ -113,6 +123,9 @@ type gateEvalResult struct {
 	SimulatedVerdict     gate.Verdict `json:"simulated_verdict,omitempty"`
 	SimulatedReasonCodes []string     `json:"simulated_reason_codes,omitempty"`
 	WouldHaveBlocked     bool         `json:"would_have_blocked,omitempty"`
+	CredentialIssuer     string       `json:"credential_issuer,omitempty"`
+	CredentialRef        string       `json:"credential_ref,omitempty"`
+	CredentialEvidence   string       `json:"credential_evidence_path,omitempty"`
 	ExitCode             int          `json:"exit_code"`
 	Warnings             []string     `json:"warnings,omitempty"`
 	// LimitUsage is the matched rule's rate limit, counted for this call.
@@ -142,9 +155,19 @@ high-risk allow/approval rules lack require_broker_credential.
 
 A matched rule's rate_limit and destructive_budget are counted across runs
 in --rate-limit-state (locked, so parallel runs never lose a count); a spent
-limit blocks (rate_limit_exceeded, destructive_budget_exceeded). No
-credential broker is available yet (--credential-broker off): an allow from
-a rule with require_broker_credential is blocked (broker_credential_required).`,
+limit blocks (rate_limit_exceeded, destructive_budget_exceeded).
+
+An allow from a rule with require_broker_credential needs a credential from
+--credential-broker: stub (a deterministic reference, for tests), env (the
+variable --credential-env-prefix + the rule's broker_reference, or
+--credential-ref, upper-cased) or command (--credential-command reads the
+request as JSON on stdin and prints {"credential_ref": ...} within 5 s and
+16 KiB; when GAIT_CREDENTIAL_COMMAND_ALLOWLIST is set it must name the
+command). Issued, the call is allowed (broker_credential_present) and a
+gait.gate.broker_credential_record is written (--credential-evidence-out);
+otherwise it is blocked (broker_credential_missing; with the default off
+broker, broker_credential_required). Only references are printed or
+written, never a credential's value.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return runGateEval(a, o) },
 	}
@@ -159,8 +182,14 @@ a rule with require_broker_credential is blocked (broker_credential_required).`,
 	f.StringVar(&o.delegationKey, "delegation-public-key", "", "public key that signed the delegation tokens (default: the --private-key's)")
 	f.BoolVar(&o.simulate, "simulate", false, "report the verdict without enforcing it (exit 0)")
 	f.StringVar(&o.rateLimitState, "rate-limit-state", gate.DefaultLimitStatePath, "state file counting rate limits and destructive budgets across runs")
-	f.StringVar(&o.credentialBroker, "credential-broker", "off", "credential broker for rules with require_broker_credential: off")
-	o.signing.register(cmd)
+	f.StringVar(&o.credentialBroker, "credential-broker", "off", "credential broker for rules with require_broker_credential: off, stub, env or command")
+	f.StringVar(&o.credentialEnvPrefix, "credential-env-prefix", gate.DefaultBrokerEnvPrefix, "env broker: prefix of the variable holding the credential")
+	f.StringVar(&o.credentialRef, "credential-ref", "", "broker reference to ask for instead of the rule's broker_reference")
+	f.StringVar(&o.credentialScopes, "credential-scopes", "", "scopes to ask for besides the rule's broker_scopes, comma-separated")
+	f.StringVar(&o.credentialCommand, "credential-command", "", "command broker: the program that prints the credential reference")
+	f.StringVar(&o.credentialCommandArgs, "credential-command-args", "", "command broker: the program's arguments, comma-separated")
+	f.StringVar(&o.credentialEvidenceOut, "credential-evidence-out", "", "broker credential record path (default credential_evidence_<trace_id>.json beside the trace)")
+	o.signing.register(cmd, a)
 	_ = cmd.MarkFlagRequired("policy")
 	_ = cmd.MarkFlagRequired("intent")
 	return cmd
@@ -171,8 +200,13 @@ func runGateEval(a *app, o gateEvalOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.credentialBroker != "off" {
-		return exitcode.Invalidf("--credential-broker %s is not available; only off is (an allow that needs require_broker_credential is then blocked)", o.credentialBroker)
+	broker, err := gate.NewBroker(gate.BrokerOptions{
+		Kind: o.credentialBroker, EnvPrefix: o.credentialEnvPrefix, Reference: o.credentialRef,
+		Scopes: splitCSV(o.credentialScopes), Command: o.credentialCommand, CommandArgs: splitCSV(o.credentialCommandArgs),
+		Getenv: a.getenv, Now: a.now,
+	})
+	if err != nil {
+		return err
 	}
 	if o.rateLimitState == "" {
 		return exitcode.Invalidf("--rate-limit-state is empty; pass a state file path (default %s)", gate.DefaultLimitStatePath)
@@ -198,7 +232,7 @@ func runGateEval(a *app, o gateEvalOptions) error {
 		return err
 	}
 	now := a.now()
-	opts := gate.EnforceOptions{Now: func() time.Time { return now }, Simulate: o.simulate}
+	opts := gate.EnforceOptions{Now: func() time.Time { return now }, Simulate: o.simulate, Broker: broker}
 	var pub ed25519.PublicKey
 	if priv != nil {
 		pub = priv.Public().(ed25519.PublicKey)
@@ -262,6 +296,16 @@ func runGateEval(a *app, o gateEvalOptions) error {
 	if err := gate.WriteTrace(tracePath, tr); err != nil {
 		return fmt.Errorf("%s: cannot write trace: %w", tracePath, err)
 	}
+	var evidencePath string
+	if c := out.Credential; c != nil {
+		evidencePath = o.credentialEvidenceOut
+		if evidencePath == "" {
+			evidencePath = filepath.Join(filepath.Dir(tracePath), "credential_evidence_"+tr.TraceID+".json")
+		}
+		if err := gate.WriteCredentialRecord(evidencePath, gate.NewCredentialRecord(in, tr.TraceID, *c, producerVersion())); err != nil {
+			return fmt.Errorf("%s: cannot write credential evidence: %w", evidencePath, err)
+		}
+	}
 	code := out.Verdict.ExitCode()
 	res := gateEvalResult{
 		OK: true, Verdict: out.Verdict, ReasonCodes: out.ReasonCodes, Violations: out.Violations,
@@ -269,7 +313,13 @@ func runGateEval(a *app, o gateEvalOptions) error {
 		Profile: profile, Phase: in.Context.Phase, TraceID: tr.TraceID, TracePath: tracePath, TraceSigned: tr.Signature != nil,
 		RequiredApprovals: out.RequiredApprovals, ValidApprovals: out.ValidApprovals, ApprovalRef: strings.Join(out.ApprovalRefs, ","),
 		DelegationRequired: out.DelegationRequired, ValidDelegations: out.ValidDelegations, DelegationRef: out.DelegationRef,
-		SimulateMode: out.Simulated, ExitCode: int(code), LimitUsage: usage,
+		SimulateMode: out.Simulated, ExitCode: int(code), LimitUsage: usage, CredentialEvidence: evidencePath,
+	}
+	if c := out.Credential; c != nil {
+		res.CredentialIssuer, res.CredentialRef = c.Broker, c.Ref
+	}
+	if out.BrokerError != "" {
+		res.Warnings = append(res.Warnings, out.BrokerError)
 	}
 	if out.Simulated {
 		res.SimulatedVerdict = out.SimulatedVerdict
@@ -288,6 +338,13 @@ func runGateEval(a *app, o gateEvalOptions) error {
 		// would do comes first so it is what a reader sees.
 		text = append(kv("simulated_verdict", string(out.SimulatedVerdict),
 			"would_have_blocked", strconv.FormatBool(res.WouldHaveBlocked)), text...)
+	}
+	if out.BrokerError != "" {
+		text = append(text, kv("credential_broker_error", out.BrokerError)...)
+	}
+	if res.CredentialRef != "" {
+		text = append(text, kv("credential_issuer", res.CredentialIssuer, "credential_ref", res.CredentialRef,
+			"credential_evidence", evidencePath)...)
 	}
 	if usage != nil {
 		text = append(text, kv("rate_limit_scope", usage.Scope, "rate_limit_key", usage.Key,
