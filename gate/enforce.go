@@ -31,6 +31,11 @@ type EnforceOptions struct {
 	Broker *Broker
 	// Context bounds the broker's work; nil means context.Background().
 	Context context.Context
+	// ApprovedScripts is the verified approved-script registry (see
+	// OpenScriptRegistry); nil means no fast path. A script intent whose
+	// hash, tool sequence and policy digest an entry approves is allowed
+	// without evaluation (approved_script_match).
+	ApprovedScripts *ScriptRegistry
 }
 
 // Reason code of an allow that needed a brokered credential when no
@@ -87,6 +92,14 @@ type Outcome struct {
 	Credential  *Credential `json:"-"`
 	BrokerError string      `json:"broker_error,omitempty"`
 
+	// Steps are a script's per-step verdicts. PreApproved says an
+	// approved-script registry entry (PatternID) allowed the script;
+	// RegistryReason is the fast path's answer when a registry was given.
+	Steps          []StepVerdict `json:"step_verdicts,omitempty"`
+	PreApproved    bool          `json:"pre_approved,omitempty"`
+	PatternID      string        `json:"pattern_id,omitempty"`
+	RegistryReason string        `json:"registry_reason,omitempty"`
+
 	Simulated            bool     `json:"simulated,omitempty"`
 	SimulatedVerdict     Verdict  `json:"simulated_verdict,omitempty"`
 	SimulatedReasonCodes []string `json:"simulated_reason_codes,omitempty"`
@@ -133,7 +146,17 @@ func (p *Policy) EnforceDecision(in *Intent, d Decision, opts EnforceOptions) Ou
 		now = opts.Now
 	}
 	t := now().UTC()
-	out := Outcome{Verdict: d.Verdict, Decision: d, IntentDigest: in.IntentDigest, PolicyDigest: p.digest}
+	out := Outcome{Verdict: d.Verdict, Decision: d, IntentDigest: in.IntentDigest, PolicyDigest: p.digest, Steps: d.Steps}
+	if reg := opts.ApprovedScripts; reg != nil {
+		switch e, ok := reg.Match(in, p.digest); {
+		case in.Script == nil:
+			out.RegistryReason = CodeApprovedScriptNoScript
+		case ok:
+			return opts.finish(preApproved(in, p.digest, e))
+		case len(reg.Entries) > 0:
+			out.RegistryReason = CodeApprovedScriptNotFound
+		}
+	}
 	reasons := slices.Clone(d.ReasonCodes)
 	violations := slices.Clone(d.Violations)
 
@@ -213,7 +236,26 @@ func (p *Policy) EnforceDecision(in *Intent, d Decision, opts EnforceOptions) Ou
 
 	out.ReasonCodes = mergeSorted(reasons)
 	out.Violations = mergeSorted(violations)
-	if opts.Simulate {
+	return opts.finish(out)
+}
+
+// preApproved is the outcome of a script an approved-script entry allows.
+func preApproved(in *Intent, policyDigest string, e ApprovedScript) Outcome {
+	codes := []string{CodeApprovedScriptMatch}
+	out := Outcome{
+		Verdict: Allow, ReasonCodes: codes, Violations: emptyList, Decision: Decision{Verdict: Allow, ReasonCodes: codes, Violations: emptyList},
+		IntentDigest: in.IntentDigest, PolicyDigest: policyDigest,
+		PreApproved: true, PatternID: e.PatternID, RegistryReason: CodeApprovedScriptMatch,
+	}
+	for i, st := range in.Script.Steps {
+		out.Steps = append(out.Steps, StepVerdict{Index: i, ToolName: st.ToolName, Verdict: Allow, ReasonCodes: codes})
+	}
+	return out
+}
+
+// finish applies simulation to a final outcome.
+func (o EnforceOptions) finish(out Outcome) Outcome {
+	if o.Simulate {
 		out.Simulated = true
 		out.SimulatedVerdict = out.Verdict
 		out.SimulatedReasonCodes = out.ReasonCodes

@@ -27,6 +27,8 @@ type Decision struct {
 	BrokerScopes             []string `json:"broker_scopes,omitempty"`
 	RateLimit                Limit    `json:"-"`
 	DestructiveBudget        Limit    `json:"-"`
+	// Steps are a script's per-step decisions (nil for one tool call).
+	Steps []StepVerdict `json:"step_verdicts,omitempty"`
 }
 
 var (
@@ -58,6 +60,9 @@ func (p *Policy) InvalidIntentDecision(riskClass string) (Decision, bool) {
 func (p *Policy) Evaluate(in *Intent) Decision {
 	if in == nil {
 		return Decision{Verdict: Block, ReasonCodes: reasonIntentInvalid, Violations: violIntentInvalid}
+	}
+	if in.Script != nil {
+		return p.evaluateScript(in)
 	}
 	if p.FailClosedFor(in.Context.RiskClass) {
 		if d, blocked := p.failClosedCheck(in); blocked {

@@ -137,6 +137,9 @@ type Intent struct {
 	ProducerVersion string
 	ArgsDigest      string
 	IntentDigest    string
+	// Script is set for a script intent (one with script.steps); the
+	// steps are evaluated one by one and the script is decided as a whole.
+	Script *ScriptInfo
 
 	destructive bool
 }
@@ -350,7 +353,7 @@ func Normalize(req IntentRequest) (*Intent, error) {
 
 func normalize(req IntentRequest) (*Intent, error) {
 	if req.Script != nil {
-		return nil, errors.New("script intents are not supported yet; send one intent per tool call")
+		return normalizeScript(req)
 	}
 	tool := strings.ToLower(strings.TrimSpace(req.ToolName))
 	if tool == "" {

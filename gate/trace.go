@@ -24,23 +24,35 @@ type Trace struct {
 	// Gait writes the intent's time. v1 re-encodes a trace before checking
 	// its signature and fills a missing observed_at with the zero time, so
 	// a trace without it would not verify there.
-	ObservedAt       string           `json:"observed_at,omitempty"`
-	ProducerVersion  string           `json:"producer_version"`
-	TraceID          string           `json:"trace_id"`
-	ToolName         string           `json:"tool_name"`
-	ArgsDigest       string           `json:"args_digest"`
-	IntentDigest     string           `json:"intent_digest"`
-	PolicyDigest     string           `json:"policy_digest"`
-	PolicyID         string           `json:"policy_id"`
-	PolicyVersion    string           `json:"policy_version"`
-	MatchedRuleIDs   []string         `json:"matched_rule_ids,omitempty"`
-	Verdict          Verdict          `json:"verdict"`
-	Violations       []string         `json:"violations,omitempty"`
-	ApprovalTokenRef string           `json:"approval_token_ref,omitempty"`
-	DelegationRef    *TraceDelegation `json:"delegation_ref,omitempty"`
-	SkillProvenance  *SkillProvenance `json:"skill_provenance,omitempty"`
-	Relationship     *Relationship    `json:"relationship,omitempty"`
-	Signature        *keys.Signature  `json:"signature,omitempty"`
+	ObservedAt      string   `json:"observed_at,omitempty"`
+	ProducerVersion string   `json:"producer_version"`
+	TraceID         string   `json:"trace_id"`
+	ToolName        string   `json:"tool_name"`
+	ArgsDigest      string   `json:"args_digest"`
+	IntentDigest    string   `json:"intent_digest"`
+	PolicyDigest    string   `json:"policy_digest"`
+	PolicyID        string   `json:"policy_id"`
+	PolicyVersion   string   `json:"policy_version"`
+	MatchedRuleIDs  []string `json:"matched_rule_ids,omitempty"`
+	Verdict         Verdict  `json:"verdict"`
+	// Script intents: the step count, script hash, composite risk and
+	// per-step verdicts; PreApproved when an approved-script entry
+	// (PatternID) allowed the script, RegistryReason when a registry was
+	// consulted.
+	Script             bool             `json:"script,omitempty"`
+	StepCount          int              `json:"step_count,omitempty"`
+	ScriptHash         string           `json:"script_hash,omitempty"`
+	CompositeRiskClass string           `json:"composite_risk_class,omitempty"`
+	StepVerdicts       []StepVerdict    `json:"step_verdicts,omitempty"`
+	PreApproved        bool             `json:"pre_approved,omitempty"`
+	PatternID          string           `json:"pattern_id,omitempty"`
+	RegistryReason     string           `json:"registry_reason,omitempty"`
+	Violations         []string         `json:"violations,omitempty"`
+	ApprovalTokenRef   string           `json:"approval_token_ref,omitempty"`
+	DelegationRef      *TraceDelegation `json:"delegation_ref,omitempty"`
+	SkillProvenance    *SkillProvenance `json:"skill_provenance,omitempty"`
+	Relationship       *Relationship    `json:"relationship,omitempty"`
+	Signature          *keys.Signature  `json:"signature,omitempty"`
 }
 
 // TraceDelegation summarizes the delegation used for a decision.
@@ -111,8 +123,16 @@ func BuildTrace(in *Intent, out Outcome, priv ed25519.PrivateKey, producerVersio
 	if len(out.Violations) > 0 {
 		tr.Violations = out.Violations
 	}
+	if sc := in.Script; sc != nil {
+		tr.Script, tr.StepCount, tr.ScriptHash, tr.CompositeRiskClass = true, len(sc.Steps), sc.Hash, sc.CompositeRiskClass()
+		tr.StepVerdicts = out.Steps
+	}
+	tr.PreApproved, tr.PatternID, tr.RegistryReason = out.PreApproved, out.PatternID, out.RegistryReason
 	if out.Decision.MatchedRule != "" {
 		tr.MatchedRuleIDs = []string{out.Decision.MatchedRule}
+		if in.Script != nil {
+			tr.MatchedRuleIDs = strings.Split(out.Decision.MatchedRule, ",")
+		}
 	}
 	if len(out.ApprovalRefs) > 0 {
 		tr.ApprovalTokenRef = strings.Join(out.ApprovalRefs, ",")

@@ -97,37 +97,47 @@ type gateEvalOptions struct {
 	credentialCommand                 string
 	credentialCommandArgs             string
 	credentialEvidenceOut             string
+	scriptRegistry                    string
+	scriptKey, scriptKeyEnv           string
 	signing                           signingOptions
 }
 
 type gateEvalResult struct {
-	OK                   bool         `json:"ok"`
-	Verdict              gate.Verdict `json:"verdict"`
-	ReasonCodes          []string     `json:"reason_codes"`
-	Violations           []string     `json:"violations"`
-	MatchedRule          string       `json:"matched_rule,omitempty"`
-	IntentDigest         string       `json:"intent_digest,omitempty"`
-	PolicyDigest         string       `json:"policy_digest"`
-	Profile              gate.Profile `json:"profile"`
-	Phase                string       `json:"phase,omitempty"`
-	TraceID              string       `json:"trace_id,omitempty"`
-	TracePath            string       `json:"trace_path,omitempty"`
-	TraceSigned          bool         `json:"trace_signed"`
-	RequiredApprovals    int          `json:"required_approvals,omitempty"`
-	ValidApprovals       int          `json:"valid_approvals,omitempty"`
-	ApprovalRef          string       `json:"approval_ref,omitempty"`
-	DelegationRequired   bool         `json:"delegation_required,omitempty"`
-	ValidDelegations     int          `json:"valid_delegations,omitempty"`
-	DelegationRef        string       `json:"delegation_ref,omitempty"`
-	SimulateMode         bool         `json:"simulate_mode,omitempty"`
-	SimulatedVerdict     gate.Verdict `json:"simulated_verdict,omitempty"`
-	SimulatedReasonCodes []string     `json:"simulated_reason_codes,omitempty"`
-	WouldHaveBlocked     bool         `json:"would_have_blocked,omitempty"`
-	CredentialIssuer     string       `json:"credential_issuer,omitempty"`
-	CredentialRef        string       `json:"credential_ref,omitempty"`
-	CredentialEvidence   string       `json:"credential_evidence_path,omitempty"`
-	ExitCode             int          `json:"exit_code"`
-	Warnings             []string     `json:"warnings,omitempty"`
+	OK                   bool               `json:"ok"`
+	Verdict              gate.Verdict       `json:"verdict"`
+	ReasonCodes          []string           `json:"reason_codes"`
+	Violations           []string           `json:"violations"`
+	MatchedRule          string             `json:"matched_rule,omitempty"`
+	IntentDigest         string             `json:"intent_digest,omitempty"`
+	PolicyDigest         string             `json:"policy_digest"`
+	Profile              gate.Profile       `json:"profile"`
+	Phase                string             `json:"phase,omitempty"`
+	TraceID              string             `json:"trace_id,omitempty"`
+	TracePath            string             `json:"trace_path,omitempty"`
+	TraceSigned          bool               `json:"trace_signed"`
+	RequiredApprovals    int                `json:"required_approvals,omitempty"`
+	ValidApprovals       int                `json:"valid_approvals,omitempty"`
+	ApprovalRef          string             `json:"approval_ref,omitempty"`
+	DelegationRequired   bool               `json:"delegation_required,omitempty"`
+	ValidDelegations     int                `json:"valid_delegations,omitempty"`
+	DelegationRef        string             `json:"delegation_ref,omitempty"`
+	SimulateMode         bool               `json:"simulate_mode,omitempty"`
+	SimulatedVerdict     gate.Verdict       `json:"simulated_verdict,omitempty"`
+	SimulatedReasonCodes []string           `json:"simulated_reason_codes,omitempty"`
+	WouldHaveBlocked     bool               `json:"would_have_blocked,omitempty"`
+	Script               bool               `json:"script,omitempty"`
+	ScriptHash           string             `json:"script_hash,omitempty"`
+	StepCount            int                `json:"step_count,omitempty"`
+	CompositeRiskClass   string             `json:"composite_risk_class,omitempty"`
+	StepVerdicts         []gate.StepVerdict `json:"step_verdicts,omitempty"`
+	PreApproved          bool               `json:"pre_approved,omitempty"`
+	PatternID            string             `json:"pattern_id,omitempty"`
+	RegistryReason       string             `json:"registry_reason,omitempty"`
+	CredentialIssuer     string             `json:"credential_issuer,omitempty"`
+	CredentialRef        string             `json:"credential_ref,omitempty"`
+	CredentialEvidence   string             `json:"credential_evidence_path,omitempty"`
+	ExitCode             int                `json:"exit_code"`
+	Warnings             []string           `json:"warnings,omitempty"`
 	// LimitUsage is the matched rule's rate limit, counted for this call.
 	*gate.LimitUsage
 }
@@ -167,7 +177,16 @@ command). Issued, the call is allowed (broker_credential_present) and a
 gait.gate.broker_credential_record is written (--credential-evidence-out);
 otherwise it is blocked (broker_credential_missing; with the default off
 broker, broker_credential_required). Only references are printed or
-written, never a credential's value.`,
+written, never a credential's value.
+
+A script intent (script.steps) is decided step by step; the most
+restrictive step verdict wins and the policy's scripts block applies.
+--approved-script-registry is the fast path: a script whose hash, tool
+sequence and policy digest a signed entry (gait approve-script) approves is
+allowed at once (approved_script_match). The entries are verified with
+--approved-script-public-key; for high and critical risk and under oss-prod
+a missing key, a malformed registry or a bad or expired entry blocks
+(exit 3), elsewhere such a registry is ignored.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return runGateEval(a, o) },
 	}
@@ -189,6 +208,9 @@ written, never a credential's value.`,
 	f.StringVar(&o.credentialCommand, "credential-command", "", "command broker: the program that prints the credential reference")
 	f.StringVar(&o.credentialCommandArgs, "credential-command-args", "", "command broker: the program's arguments, comma-separated")
 	f.StringVar(&o.credentialEvidenceOut, "credential-evidence-out", "", "broker credential record path (default credential_evidence_<trace_id>.json beside the trace)")
+	f.StringVar(&o.scriptRegistry, "approved-script-registry", "", "approved-script registry `file` (gait approve-script) for the script fast path")
+	f.StringVar(&o.scriptKey, "approved-script-public-key", "", "public key `file` that verifies the registry's entries")
+	f.StringVar(&o.scriptKeyEnv, "approved-script-public-key-env", "", "environment `variable` holding that public key")
 	o.signing.register(cmd, a)
 	_ = cmd.MarkFlagRequired("policy")
 	_ = cmd.MarkFlagRequired("intent")
@@ -267,6 +289,17 @@ func runGateEval(a *app, o gateEvalOptions) error {
 		opts.DelegationTokens = append(opts.DelegationTokens, t)
 	}
 
+	if o.scriptRegistry != "" {
+		pub, err := a.publicKey(o.scriptKey, o.scriptKeyEnv)
+		if err != nil {
+			return err
+		}
+		strict := gate.ScriptRegistryStrict(profile, req.Context.RiskClass)
+		if opts.ApprovedScripts, err = gate.OpenScriptRegistry(o.scriptRegistry, pub, now, strict); err != nil {
+			return err
+		}
+	}
+
 	in, nerr := gate.Normalize(req)
 	if nerr != nil {
 		d, blocked := policy.InvalidIntentDecision(req.Context.RiskClass)
@@ -318,6 +351,11 @@ func runGateEval(a *app, o gateEvalOptions) error {
 	if c := out.Credential; c != nil {
 		res.CredentialIssuer, res.CredentialRef = c.Broker, c.Ref
 	}
+	if sc := in.Script; sc != nil {
+		res.Script, res.ScriptHash, res.StepCount, res.CompositeRiskClass = true, sc.Hash, len(sc.Steps), sc.CompositeRiskClass()
+		res.StepVerdicts = out.Steps
+	}
+	res.PreApproved, res.PatternID, res.RegistryReason = out.PreApproved, out.PatternID, out.RegistryReason
 	if out.BrokerError != "" {
 		res.Warnings = append(res.Warnings, out.BrokerError)
 	}
@@ -341,6 +379,12 @@ func runGateEval(a *app, o gateEvalOptions) error {
 	}
 	if out.BrokerError != "" {
 		text = append(text, kv("credential_broker_error", out.BrokerError)...)
+	}
+	if in.Script != nil {
+		text = append(text, kv("script_hash", in.Script.Hash, "step_count", strconv.Itoa(len(in.Script.Steps)))...)
+	}
+	if out.RegistryReason != "" {
+		text = append(text, kv("registry_reason", out.RegistryReason, "pattern_id", out.PatternID)...)
 	}
 	if res.CredentialRef != "" {
 		text = append(text, kv("credential_issuer", res.CredentialIssuer, "credential_ref", res.CredentialRef,
