@@ -246,12 +246,16 @@ func OpenScriptRegistry(path string, pub ed25519.PublicKey, now time.Time, stric
 }
 
 // Match returns the entry approving the script intent in under the policy
-// digest, if any.
+// digest, if any: same script hash, same policy digest, and a
+// tool_sequence equal to the steps' tool names in step order. As in Gait
+// v1, entries record the sorted distinct tool names, so a script whose
+// steps are not in that order (or repeat a tool) never matches and is
+// evaluated step by step instead.
 func (r *ScriptRegistry) Match(in *Intent, policyDigest string) (ApprovedScript, bool) {
 	if r == nil || in.Script == nil {
 		return ApprovedScript{}, false
 	}
-	seq := in.Script.ToolSequence()
+	seq := in.Script.StepTools()
 	for _, e := range r.Entries {
 		if strings.EqualFold(e.ScriptHash, in.Script.Hash) && strings.EqualFold(e.PolicyDigest, policyDigest) && slices.Equal(e.ToolSequence, seq) {
 			return e, true

@@ -32,8 +32,17 @@ type ScriptInfo struct {
 	Steps []*Intent
 }
 
-// ToolSequence is the steps' tool names in order.
+// ToolSequence is the set of the steps' tool names, sorted, as Gait v1
+// records it in approved-script entries (the order of the steps is bound
+// by the script hash).
 func (s *ScriptInfo) ToolSequence() []string {
+	out := s.StepTools()
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// StepTools is the steps' tool names in step order.
+func (s *ScriptInfo) StepTools() []string {
 	out := make([]string, len(s.Steps))
 	for i, st := range s.Steps {
 		out[i] = st.ToolName
@@ -162,7 +171,7 @@ type StepVerdict struct {
 
 // evaluateScript decides a script: every step is evaluated on its own and
 // the most restrictive verdict wins; reason codes and violations are the
-// union; an approval, delegation or brokered credential one step needs,
+// union, matched rules are listed sorted; an approval, delegation or brokered credential one step needs,
 // the script needs. The policy's scripts block then applies: more than
 // max_steps blocks, more than require_approval_above needs approval, and
 // block_mixed_risk blocks steps of different risks.
@@ -194,6 +203,7 @@ func (p *Policy) evaluateScript(in *Intent) Decision {
 			d.BrokerScopes = append(d.BrokerScopes, sd.BrokerScopes...)
 		}
 	}
+	slices.Sort(rules)
 	d.MatchedRule = strings.Join(rules, ",")
 	d.BrokerScopes = normList(d.BrokerScopes, false)
 	if sc := p.doc.Scripts; sc != nil {
@@ -203,9 +213,11 @@ func (p *Policy) evaluateScript(in *Intent) Decision {
 			reasons = append(reasons, CodeScriptMaxSteps)
 			violations = append(violations, violationScriptMaxSteps)
 		}
-		if sc.RequireApprovalAbove > 0 && n > sc.RequireApprovalAbove && d.Verdict.rank() < RequireApproval.rank() {
-			d.Verdict = RequireApproval
-			d.MinApprovals = max(d.MinApprovals, 1)
+		if sc.RequireApprovalAbove > 0 && n > sc.RequireApprovalAbove {
+			if d.Verdict.rank() < RequireApproval.rank() {
+				d.Verdict = RequireApproval
+				d.MinApprovals = max(d.MinApprovals, 1)
+			}
 			reasons = append(reasons, CodeScriptStepThreshold)
 		}
 		if sc.BlockMixedRisk && s.mixedRisk() {
