@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gait-dev/gait/schemas"
 )
 
 // Credential brokers, script intents and approved scripts: on generated
@@ -391,5 +393,36 @@ func TestListScriptsMatchesReference(t *testing.T) {
 	}
 	if got, want := list(gaitBin), list(ref); got != want {
 		t.Errorf("list-scripts:\n gait %s\n v1   %s", got, want)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "reg.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := schemas.Validate("gate/approved_script_registry", data); err != nil {
+		t.Errorf("schemas/gate/approved_script_registry rejects a registry v1 wrote to: %v", err)
+	}
+}
+
+// TestV1CredentialEvidenceValidates: the records v1's brokers write are
+// accepted by schemas/gate/broker_credential_record.
+func TestV1CredentialEvidenceValidates(t *testing.T) {
+	ref := referenceBin(t)
+	dir := brokerWorkspace(t)
+	writeFile(t, dir, "policy.yaml", "schema_id: gait.gate.policy\nschema_version: 1.0.0\nrules:\n  - name: r\n    effect: allow\n    require_broker_credential: true\n    broker_reference: egress\n    broker_scopes: [write]\n    match: {tool_names: [tool.write]}\n")
+	writeFile(t, dir, "intent.json", `{"schema_id":"gait.gate.intent_request","schema_version":"1.0.0","created_at":"2026-02-06T00:00:00Z","producer_version":"c","tool_name":"tool.write","args":{},"targets":[{"kind":"path","value":"/tmp/a"}],"context":{"identity":"alice","workspace":"/tmp/w","risk_class":"low"}}`)
+	for _, broker := range [][]string{{"stub"}, {"env"}, {"command", "--credential-command", "./broker_ok.sh"}} {
+		out := filepath.Join(dir, broker[0]+"_evidence.json")
+		args := append([]string{"gate", "eval", "--policy", "policy.yaml", "--intent", "intent.json", "--credential-evidence-out", out, "--credential-broker"}, broker...)
+		o := runOutcome(t, ref, dir, []string{"GAIT_BROKER_TOKEN_EGRESS=tok"}, args...)
+		if o.Verdict != "allow" {
+			t.Fatalf("v1 %v: %+v", broker, o)
+		}
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schemas.Validate("gate/broker_credential_record", data); err != nil {
+			t.Errorf("schemas/gate/broker_credential_record rejects v1's %s record: %v\n%s", broker[0], err, data)
+		}
 	}
 }
