@@ -290,6 +290,9 @@ func runGateEval(a *app, o gateEvalOptions) error {
 	}
 
 	if o.scriptRegistry != "" {
+		if o.scriptKeyEnv != "" && o.scriptKey == "" && a.getenv(o.scriptKeyEnv) == "" {
+			return exitcode.Invalidf("--approved-script-public-key-env %s: the variable is empty or unset; export the public key text in it", o.scriptKeyEnv)
+		}
 		pub, err := a.publicKey(o.scriptKey, o.scriptKeyEnv)
 		if err != nil {
 			return err

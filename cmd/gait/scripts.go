@@ -56,9 +56,12 @@ and the entry no longer matches.`,
 }
 
 func runApproveScript(a *app, o approveScriptOptions) error {
-	priv, err := o.signing.requireKey()
+	priv, _, err := o.signing.load()
 	if err != nil {
 		return err
+	}
+	if priv == nil {
+		return exitcode.Invalidf("approved-script entries must be signed; pass --private-key K or --private-key-env VAR (create one with `gait keys init`)")
 	}
 	ttl, err := parseTTL(o.ttl)
 	if err != nil {
