@@ -94,16 +94,11 @@ type scriptStepDoc struct {
 	ArgProvenance []ArgProvenance `json:"arg_provenance,omitempty"`
 }
 
-// scriptDoc is what a script intent's digest covers.
+// scriptDoc is what a script intent's digest covers: the top-level
+// intent and the script hash.
 type scriptDoc struct {
-	ToolName        string           `json:"tool_name"`
-	Args            map[string]any   `json:"args"`
-	Targets         []Target         `json:"targets"`
-	ArgProvenance   []ArgProvenance  `json:"arg_provenance,omitempty"`
-	SkillProvenance *SkillProvenance `json:"skill_provenance,omitempty"`
-	Delegation      *Delegation      `json:"delegation,omitempty"`
-	Context         IntentContext    `json:"context"`
-	ScriptHash      string           `json:"script_hash"`
+	normalizedDoc
+	ScriptHash string `json:"script_hash"`
 }
 
 // normalizeScript normalizes a script intent: every step becomes an
@@ -151,8 +146,8 @@ func normalizeScript(req IntentRequest) (*Intent, error) {
 		return nil, fmt.Errorf("script_hash %s does not match the steps (%s)", h, info.Hash)
 	}
 	in.Script = info
-	doc := scriptDoc{ToolName: in.ToolName, Args: in.Args, Targets: in.Targets, ArgProvenance: in.ArgProvenance,
-		SkillProvenance: in.SkillProvenance, Delegation: in.Delegation, Context: in.Context, ScriptHash: info.Hash}
+	doc := scriptDoc{normalizedDoc{ToolName: in.ToolName, Args: in.Args, Targets: in.Targets, ArgProvenance: in.ArgProvenance,
+		SkillProvenance: in.SkillProvenance, Delegation: in.Delegation, Context: in.Context}, info.Hash}
 	if in.IntentDigest, err = digest.JSON(doc); err != nil {
 		return nil, err
 	}
