@@ -33,7 +33,7 @@ const (
 // Broker defaults, as Gait v1 has them.
 const (
 	// DefaultBrokerEnvPrefix prefixes the variable the env broker reads.
-	DefaultBrokerEnvPrefix = "GAIT_BROKER_TOKEN_" //nolint:gosec // a variable name prefix, not a credential
+	DefaultBrokerEnvPrefix = "GAIT_BROKER_TOKEN_"
 	// BrokerCommandAllowlistEnv names the variable holding the
 	// comma-separated commands the command broker may run.
 	BrokerCommandAllowlistEnv = "GAIT_CREDENTIAL_COMMAND_ALLOWLIST"
@@ -55,7 +55,7 @@ const (
 
 // CredentialRecordSchemaID names the evidence document of one brokered
 // credential.
-const CredentialRecordSchemaID = "gait.gate.broker_credential_record" //nolint:gosec // a schema id, not a credential
+const CredentialRecordSchemaID = "gait.gate.broker_credential_record"
 
 // Broker issues the credential a rule with require_broker_credential asks
 // for. Build one with NewBroker; a nil *Broker is the off broker: every
@@ -182,15 +182,16 @@ func CommandAllowed(command, allowlist string) bool {
 }
 
 // BrokerRequest is what a broker is asked for. The command broker reads it
-// as JSON on stdin, with Gait v1's field names.
+// as JSON on stdin with Gait v1's field names, which are the Go names: the
+// fields have no tags on purpose.
 type BrokerRequest struct {
-	ToolName  string   `json:"ToolName"`
-	Identity  string   `json:"Identity"`
-	Workspace string   `json:"Workspace"`
-	SessionID string   `json:"SessionID"`
-	RequestID string   `json:"RequestID"`
-	Reference string   `json:"Reference"`
-	Scope     []string `json:"Scope"`
+	ToolName  string
+	Identity  string
+	Workspace string
+	SessionID string
+	RequestID string
+	Reference string
+	Scope     []string
 }
 
 // Credential is an issued credential, by reference only.
@@ -301,7 +302,7 @@ func (b *Broker) runCommand(ctx context.Context, req BrokerRequest, c Credential
 	if err != nil {
 		return Credential{}, err
 	}
-	cmd := exec.CommandContext(ctx, b.command, b.commandArgs...) //nolint:gosec // the program is the operator's, checked against the allowlist
+	cmd := exec.CommandContext(ctx, b.command, b.commandArgs...)
 	cmd.Stdin = bytes.NewReader(input)
 	out := &limitedBuffer{max: b.maxOutput}
 	cmd.Stdout = out
