@@ -426,3 +426,65 @@ func TestV1CredentialEvidenceValidates(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptLimitsMatchReference: a script counts once against the rate
+// limit and destructive budget of its steps' rules, as in v1.
+func TestScriptLimitsMatchReference(t *testing.T) {
+	ref := referenceBin(t)
+	policy := `schema_id: gait.gate.policy
+schema_version: 1.0.0
+default_verdict: block
+rules:
+  - name: reads
+    priority: 1
+    effect: allow
+    match:
+      tool_names: [tool.read]
+    rate_limit: {requests: 2, window: hour, scope: tool}
+  - name: deletes
+    priority: 2
+    effect: allow
+    match:
+      tool_names: [tool.delete]
+    destructive_budget: {requests: 1, window: hour, scope: identity}
+`
+	script := func(tools ...string) string {
+		steps := make([]any, len(tools))
+		for i, tool := range tools {
+			target := map[string]any{"kind": "path", "value": fmt.Sprintf("/tmp/f%d", i)}
+			if tool == "tool.delete" {
+				target["operation"], target["destructive"] = "delete", true
+			}
+			steps[i] = map[string]any{"tool_name": tool, "args": map[string]any{"path": target["value"]}, "targets": []any{target}}
+		}
+		b, _ := json.Marshal(map[string]any{"schema_id": "gait.gate.intent_request", "schema_version": "1.0.0", "created_at": "2026-02-06T00:00:00Z",
+			"producer_version": "c", "tool_name": "script", "args": map[string]any{}, "targets": []any{}, "script": map[string]any{"steps": steps},
+			"context": map[string]any{"identity": "alice", "workspace": "/tmp/w", "risk_class": "low", "phase": "plan"}})
+		return string(b)
+	}
+	dirs := []string{brokerWorkspace(t), brokerWorkspace(t)}
+	for _, dir := range dirs {
+		if err := os.MkdirAll(filepath.Join(dir, ".gait-out"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, dir, "policy.yaml", policy)
+		writeFile(t, dir, "reads.json", script("tool.read", "tool.read"))
+		writeFile(t, dir, "deletes.json", script("tool.delete", "tool.read"))
+	}
+	awayFromMinuteEdge()
+	var seen []string
+	for i, intent := range []string{"reads.json", "reads.json", "reads.json", "deletes.json", "deletes.json"} {
+		args := []string{"gate", "eval", "--policy", "policy.yaml", "--intent", intent}
+		got := runOutcome(t, gaitBin, dirs[0], nil, args...)
+		want := runOutcome(t, ref, dirs[1], nil, args...)
+		if !equalBroker(got, want) {
+			t.Errorf("run %d (%s):\n gait %+v\n v1   %+v", i+1, intent, got, want)
+		}
+		seen = append(seen, got.ReasonCodes...)
+	}
+	for _, code := range []string{"rate_limit_exceeded", "destructive_budget_exceeded"} {
+		if !slices.Contains(seen, code) {
+			t.Errorf("no run gave %s: %v", code, seen)
+		}
+	}
+}

@@ -254,3 +254,26 @@ func FuzzParseScriptRegistry(f *testing.F) {
 		}
 	})
 }
+
+// TestScriptCarriesStepLimits: the first rate limit and destructive budget
+// among the steps' rules apply to the script as one call.
+func TestScriptCarriesStepLimits(t *testing.T) {
+	p := mustPolicy(t, `
+default_verdict: allow
+rules:
+  - name: reads
+    priority: 1
+    effect: allow
+    match: {tool_names: [tool.read]}
+    rate_limit: {requests: 2, window: hour, scope: tool}
+  - name: writes
+    priority: 2
+    effect: allow
+    match: {tool_names: [tool.write]}
+    destructive_budget: {requests: 1, window: hour, scope: identity}
+`)
+	d := p.Evaluate(mustIntent(t, scriptIntent("low", "tool.write", "tool.read")))
+	if d.RateLimit.Requests != 2 || d.DestructiveBudget.Requests != 1 {
+		t.Fatalf("limits %+v %+v", d.RateLimit, d.DestructiveBudget)
+	}
+}

@@ -167,7 +167,9 @@ type StepVerdict struct {
 // evaluateScript decides a script: every step is evaluated on its own and
 // the most restrictive verdict wins; reason codes and violations are the
 // union, matched rules are listed sorted; an approval, delegation or brokered credential one step needs,
-// the script needs. The policy's scripts block then applies: more than
+// the script needs. The first rate limit and destructive budget among the
+// steps' rules count the script as one call of the tool "script", as in
+// Gait v1. The policy's scripts block then applies: more than
 // max_steps blocks, more than require_approval_above needs approval, and
 // block_mixed_risk blocks steps of different risks.
 func (p *Policy) evaluateScript(in *Intent) Decision {
@@ -187,6 +189,12 @@ func (p *Policy) evaluateScript(in *Intent) Decision {
 		}
 		if sd.Verdict == RequireApproval {
 			d.MinApprovals = max(d.MinApprovals, sd.MinApprovals)
+		}
+		if d.RateLimit.Requests == 0 {
+			d.RateLimit = sd.RateLimit
+		}
+		if d.DestructiveBudget.Requests == 0 {
+			d.DestructiveBudget = sd.DestructiveBudget
 		}
 		d.RequireDistinctApprovers = d.RequireDistinctApprovers || sd.RequireDistinctApprovers
 		d.RequireDelegation = d.RequireDelegation || sd.RequireDelegation
