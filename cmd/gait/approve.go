@@ -130,7 +130,7 @@ gate eval prints the digests and scope in its next= line.`,
 	f.IntVar(&req.MaxTargets, "max-targets", 0, "largest number of targets the token covers (0: any)")
 	f.IntVar(&req.MaxOps, "max-ops", 0, "largest number of operations the token covers (0: any)")
 	f.StringVar(&out, "out", "", "token output path (default gait-out/approval_<token_id>.json)")
-	signing.register(cmd, a)
+	signing.registerEnv(cmd, a)
 	for _, n := range []string{"intent-digest", "policy-digest", "ttl", "scope", "approver", "reason-code"} {
 		_ = cmd.MarkFlagRequired(n)
 	}

@@ -77,7 +77,7 @@ func newDelegateMintCmd(a *app) *cobra.Command {
 	f.StringVar(&req.PolicyDigest, "policy-digest", "", "bind the token to one policy digest")
 	f.StringVar(&ttl, "ttl", "", "how long the token is valid (e.g. 1h)")
 	f.StringVar(&out, "out", "", "token output path (default gait-out/delegation_<token_id>.json)")
-	signing.register(cmd, a)
+	signing.registerEnv(cmd, a)
 	for _, n := range []string{"delegator", "delegate", "scope", "ttl"} {
 		_ = cmd.MarkFlagRequired(n)
 	}

@@ -38,10 +38,15 @@ type signingOptions struct {
 	a          *app
 }
 
-func (s *signingOptions) register(cmd *cobra.Command, a *app) {
-	s.a = a
-	cmd.Flags().StringVar(&s.mode, "key-mode", "dev", "dev or prod; prod refuses to run without --private-key or --private-key-env (never an ephemeral key)")
+func (s *signingOptions) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&s.mode, "key-mode", "dev", "dev or prod; prod refuses to run without a private key (never an ephemeral one)")
 	cmd.Flags().StringVar(&s.private, "private-key", "", "ed25519 private key `file` (as written by gait keys init)")
+}
+
+// registerEnv is register plus --private-key-env, read through a.
+func (s *signingOptions) registerEnv(cmd *cobra.Command, a *app) {
+	s.register(cmd)
+	s.a = a
 	cmd.Flags().StringVar(&s.privateEnv, "private-key-env", "", "environment `variable` holding the private key text (instead of --private-key)")
 }
 
@@ -51,7 +56,13 @@ func (s *signingOptions) load() (ed25519.PrivateKey, keys.Mode, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	priv, err := s.a.signingKey(s.private, s.privateEnv)
+	var priv ed25519.PrivateKey
+	switch {
+	case s.a != nil:
+		priv, err = s.a.signingKey(s.private, s.privateEnv)
+	case s.private != "":
+		priv, err = keys.LoadPrivate(s.private)
+	}
 	if err != nil {
 		return nil, mode, err
 	}
@@ -211,7 +222,7 @@ a missing key, a malformed registry or a bad or expired entry blocks
 	f.StringVar(&o.scriptRegistry, "approved-script-registry", "", "approved-script registry `file` (gait approve-script) for the script fast path")
 	f.StringVar(&o.scriptKey, "approved-script-public-key", "", "public key `file` that verifies the registry's entries")
 	f.StringVar(&o.scriptKeyEnv, "approved-script-public-key-env", "", "environment `variable` holding that public key")
-	o.signing.register(cmd, a)
+	o.signing.registerEnv(cmd, a)
 	_ = cmd.MarkFlagRequired("policy")
 	_ = cmd.MarkFlagRequired("intent")
 	return cmd

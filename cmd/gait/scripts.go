@@ -48,7 +48,7 @@ and the entry no longer matches.`,
 	f.StringVar(&o.patternID, "pattern-id", "", "entry id (default pattern_<script hash prefix>)")
 	f.StringVar(&o.ttl, "ttl", "168h", "how long the approval lasts")
 	f.StringVar(&o.scope, "scope", "", "comma-separated scope recorded with the approval")
-	o.signing.register(cmd, a)
+	o.signing.registerEnv(cmd, a)
 	for _, n := range []string{"policy", "intent", "registry", "approver"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
