@@ -431,28 +431,12 @@ func TestV1CredentialEvidenceValidates(t *testing.T) {
 // limit and destructive budget of its steps' rules, as in v1.
 func TestScriptLimitsMatchReference(t *testing.T) {
 	ref := referenceBin(t)
-	policy := `schema_id: gait.gate.policy
-schema_version: 1.0.0
-default_verdict: block
-rules:
-  - name: reads
-    priority: 1
-    effect: allow
-    match:
-      tool_names: [tool.read]
-    rate_limit: {requests: 2, window: hour, scope: tool}
-  - name: deletes
-    priority: 2
-    effect: allow
-    match:
-      tool_names: [tool.delete]
-    destructive_budget: {requests: 1, window: hour, scope: identity}
-`
+	policy := limitPolicy // reads: 2 a minute; purges: a destructive budget of 1 an hour
 	script := func(tools ...string) string {
 		steps := make([]any, len(tools))
 		for i, tool := range tools {
 			target := map[string]any{"kind": "path", "value": fmt.Sprintf("/tmp/f%d", i)}
-			if tool == "tool.delete" {
+			if tool == "tool.purge" {
 				target["operation"], target["destructive"] = "delete", true
 			}
 			steps[i] = map[string]any{"tool_name": tool, "args": map[string]any{"path": target["value"]}, "targets": []any{target}}
@@ -469,7 +453,7 @@ rules:
 		}
 		writeFile(t, dir, "policy.yaml", policy)
 		writeFile(t, dir, "reads.json", script("tool.read", "tool.read"))
-		writeFile(t, dir, "deletes.json", script("tool.delete", "tool.read"))
+		writeFile(t, dir, "deletes.json", script("tool.purge", "tool.read"))
 	}
 	awayFromMinuteEdge()
 	var seen []string
