@@ -324,7 +324,13 @@ func (d *decoder) each(file string, each func(i int, line []byte) error) error {
 		return err
 	}
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), int(MaxRecordSize)+1)
+	// A document read whole needs no more buffer than its length; the
+	// buffer of one that streams grows with its longest line.
+	size := 64 << 10
+	if b, ok := d.small[file]; ok {
+		size = min(size, len(b)+1)
+	}
+	sc.Buffer(make([]byte, 0, size), int(MaxRecordSize)+1)
 	line, records := 0, 0
 	for sc.Scan() {
 		line++

@@ -133,6 +133,16 @@ func Open(path string, limits Limits) (*Archive, error) {
 		_ = f.Close()
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
+	if st.Size() <= readWhole {
+		// One read instead of one per header and entry.
+		data := make([]byte, st.Size())
+		_, err := io.ReadFull(f, data)
+		_ = f.Close()
+		if err != nil {
+			return nil, err
+		}
+		return NewReader(bytes.NewReader(data), int64(len(data)), limits)
+	}
 	a, err := NewReader(f, st.Size(), limits)
 	if err != nil {
 		_ = f.Close()
@@ -141,6 +151,11 @@ func Open(path string, limits Limits) (*Archive, error) {
 	a.closer = f
 	return a, nil
 }
+
+// readWhole is the largest archive Open reads into memory at once: regress
+// opens thousands of small runpacks, and reading each in one call saves
+// the system calls of reading its headers and entries one by one.
+const readWhole = 256 << 10
 
 // Close releases the file behind an archive from Open.
 func (a *Archive) Close() error {
