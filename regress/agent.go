@@ -128,9 +128,16 @@ func RunWithAgent(configPath string, opts RunOptions, agent *AgentConfig) (*Repo
 	} else if err := agent.Check(); err != nil {
 		return nil, exitcode.Invalidf("agent: %v", err)
 	}
+	if agent == nil {
+		return Run(configPath, opts)
+	}
+	// The agent's graders join each fixture's after the run: results are
+	// handed to Each once they are complete.
+	each := opts.Each
+	opts.Each = nil
 	rep, err := Run(configPath, opts)
-	if err != nil || agent == nil {
-		return rep, err
+	if err != nil {
+		return nil, err
 	}
 	configDir := filepath.Dir(configPath)
 	workers := max(opts.Parallel, 1)
@@ -168,6 +175,18 @@ func RunWithAgent(configPath string, opts RunOptions, agent *AgentConfig) (*Repo
 	}
 	rep.recordShard()
 	rep.Shard.addAgent(agent)
+	if each != nil {
+		failed := []FixtureResult{}
+		for i := range rep.Fixtures {
+			if err := each(rep, &rep.Fixtures[i]); err != nil {
+				return nil, err
+			}
+			if rep.Fixtures[i].Status != StatusPass {
+				failed = append(failed, rep.Fixtures[i])
+			}
+		}
+		rep.Fixtures = failed
+	}
 	return rep, nil
 }
 

@@ -75,6 +75,11 @@ func LoadFixture(path string) (*Fixture, error) {
 		}
 		return nil, exitcode.Invalidf("%s: %v", path, err)
 	}
+	return parseFixture(path, data)
+}
+
+// parseFixture decodes and checks the bytes of the fixture.json at path.
+func parseFixture(path string, data []byte) (*Fixture, error) {
 	var f Fixture
 	if err := decodeStrict(data, &f); err != nil {
 		return nil, exitcode.Invalidf("%s: %v", path, err)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gait-dev/gait/internal/capped"
 	"github.com/gait-dev/gait/internal/exitcode"
 	"github.com/gait-dev/gait/pack"
 )
@@ -37,6 +38,7 @@ type PolicyEvaluator interface {
 // fixture's candidate_runpack, or its own runpack).
 type grading struct {
 	configDir string
+	dir       string // the fixture's folder
 	ref       FixtureRef
 	fixture   *Fixture
 	rp        *pack.Runpack
@@ -62,22 +64,32 @@ func loadGrading(configPath string, ref FixtureRef, opts *RunOptions) (*grading,
 	if err != nil {
 		return nil, err
 	}
-	dirRel, configDir := path.Dir(ref.Runpack), g.configDir
-	g.fixture = f
+	g.fixture, g.dir = f, dir
+	if err := g.open(configPath); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// open reads the runpacks of a grading whose fixture is loaded.
+func (g *grading) open(configPath string) error {
+	ref, f := g.ref, g.fixture
+	dirRel := path.Dir(ref.Runpack)
 	// Payloads are kept only for what hands them on: a policy the args, an
 	// agent's replay the args and results (see Limits in docs/formats.md).
-	read := pack.ReadOptions{Args: f.Policy != "" || opts.payloads, Results: opts.payloads}
-	if g.rp, err = openFixtureRunpack(configPath, ref.Name, filepath.Join(configDir, filepath.FromSlash(ref.Runpack)), read); err != nil {
-		return nil, err
+	read := pack.ReadOptions{Args: f.Policy != "" || g.opts.payloads, Results: g.opts.payloads}
+	var err error
+	if g.rp, err = openFixtureRunpack(configPath, ref.Name, filepath.Join(g.configDir, filepath.FromSlash(ref.Runpack)), read); err != nil {
+		return err
 	}
 	g.candidate, g.candidatePath = g.rp, ref.Runpack
 	if f.CandidateRunpack != "" {
 		g.candidatePath = path.Join(dirRel, f.CandidateRunpack)
-		if g.candidate, err = openFixtureRunpack(configPath, ref.Name, filepath.Join(dir, filepath.FromSlash(f.CandidateRunpack)), read); err != nil {
-			return nil, err
+		if g.candidate, err = openFixtureRunpack(configPath, ref.Name, filepath.Join(g.dir, filepath.FromSlash(f.CandidateRunpack)), read); err != nil {
+			return err
 		}
 	}
-	return g, nil
+	return nil
 }
 
 // loadFixture finds and reads the fixture.json of g.ref, setting
@@ -89,6 +101,14 @@ func (g *grading) loadFixture(configPath string) (*Fixture, string, error) {
 	g.configDir = configDir
 	dirRel := path.Dir(ref.Runpack)
 	dir := filepath.Join(configDir, filepath.FromSlash(dirRel))
+	// The common case first: fixture.json is where the config says.
+	if data, err := capped.ReadFile(filepath.Join(dir, FixtureFile), MaxFixtureSize); err == nil {
+		f, err := parseFixture(filepath.Join(dir, FixtureFile), data)
+		if err != nil {
+			return nil, "", err
+		}
+		return g.checkFixture(configPath, dir, f)
+	}
 	if !isDir(dir) && configDir != "." && isDir(filepath.FromSlash(dirRel)) {
 		// Gait v1 resolves fixture paths from the working directory.
 		g.notice = fmt.Sprintf("%s: fixture %q: %s is not under the config's folder; using ./%s from the working directory, as Gait v1 does (move the config next to its fixtures)",
@@ -103,6 +123,12 @@ func (g *grading) loadFixture(configPath string) (*Fixture, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	return g.checkFixture(configPath, dir, f)
+}
+
+// checkFixture checks the fixture f read from dir against g.ref.
+func (g *grading) checkFixture(configPath, dir string, f *Fixture) (*Fixture, string, error) {
+	ref := g.ref
 	fixturePath := filepath.Join(dir, FixtureFile)
 	switch {
 	case f.Name != ref.Name:
@@ -128,18 +154,18 @@ func isDir(p string) bool {
 // openFixtureRunpack opens and verifies a fixture's runpack; a missing,
 // unreadable or tampered runpack is invalid input.
 func openFixtureRunpack(configPath, name, p string, read pack.ReadOptions) (*pack.Runpack, error) {
-	if _, err := os.Stat(p); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+	rp, err := pack.OpenWith(p, read)
+	if err == nil {
+		return rp, nil
+	}
+	if _, serr := os.Stat(p); serr != nil {
+		if errors.Is(serr, os.ErrNotExist) {
 			return nil, exitcode.Invalidf("%s: fixture %q: runpack %s is missing; restore it or re-create the fixture with `gait regress add`", configPath, name, p)
 		}
-		return nil, exitcode.Invalidf("%s: fixture %q: %v", configPath, name, err)
+		return nil, exitcode.Invalidf("%s: fixture %q: %v", configPath, name, serr)
 	}
-	rp, err := pack.OpenWith(p, read)
-	if err != nil {
-		msg := strings.TrimPrefix(oneLine(err.Error()), p+": ")
-		return nil, exitcode.Invalidf("%s: fixture %q: runpack %s is unusable: %s; restore it or re-create the fixture with `gait regress add`", configPath, name, p, msg)
-	}
-	return rp, nil
+	msg := strings.TrimPrefix(oneLine(err.Error()), p+": ")
+	return nil, exitcode.Invalidf("%s: fixture %q: runpack %s is unusable: %s; restore it or re-create the fixture with `gait regress add`", configPath, name, p, msg)
 }
 
 func pass(name string, codes ...string) GraderResult {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gait-dev/gait/internal/exitcode"
@@ -33,21 +34,30 @@ type RunOptions struct {
 	Shard *Shard
 	// Progress, when set, is called after each fixture is graded.
 	Progress func(done, total int)
+	// Each, when set, is given every fixture's result in name order as
+	// soon as it and the fixtures before it are graded (on one goroutine
+	// at a time), with the report so far (its fixture set and config are
+	// set); the report then lists only the failing fixtures in Fixtures
+	// (its counts cover all). An error from Each ends the run.
+	Each func(rep *Report, f *FixtureResult) error
 }
 
 // epoch is the result time when no runpack says otherwise; output never
 // depends on the clock.
 const epoch = "1980-01-01T00:00:00Z"
 
-// reloadAbove is the most a fixture's runpacks may hold between being
-// checked and being graded; larger ones are read again to be graded.
-const reloadAbove = 1 << 20
-
 // Run grades the fixtures of the config at configPath, in name order.
 // Anything that keeps a fixture from being graded (unreadable config, no
 // fixtures, a missing or broken fixture.json or runpack, expectations that
 // are not valid) is invalid input (exit 6); only behaviour that differs
-// from a fixture's expectations fails it (exit 5).
+// from a fixture's expectations fails it (exit 5). When several fixtures
+// cannot be graded, the error names the first of them in name order.
+//
+// Every fixture.json is read first (whether any requires context evidence
+// decides the graders of all); then each fixture's runpacks are read only
+// to grade it, on opts.Parallel workers, so the run holds one fixture's
+// runpacks per worker. With opts.Each set, results are handed on in name
+// order as they are graded and the report keeps only the failing ones.
 func Run(configPath string, opts RunOptions) (*Report, error) {
 	cfg, err := LoadConfig(configPath)
 	if err != nil {
@@ -66,83 +76,146 @@ func Run(configPath string, opts RunOptions) (*Report, error) {
 	}
 	gradings := make([]*grading, len(refs))
 	errs := make([]error, len(refs))
-	// Every fixture is read and checked before any is graded. A large
-	// runpack is let go once checked and read again when its fixture is
-	// graded, so the run holds at most one per worker, not all of them.
-	createdAt := ""
+	notices := make([]string, len(refs))
+	var cut atomic.Int64 // the first fixture known to be unusable
+	cut.Store(int64(len(refs)))
+	failAt := func(i int) {
+		for c := cut.Load(); int64(i) < c && !cut.CompareAndSwap(c, int64(i)); c = cut.Load() {
+		}
+	}
 	parallel(len(refs), opts.Parallel, func(i int) {
-		gradings[i], errs[i] = loadGrading(configPath, refs[i], &opts)
-		if errs[i] != nil {
+		g := &grading{ref: refs[i], evaluator: opts.Evaluator, opts: &opts}
+		if g.fixture, g.dir, errs[i] = g.loadFixture(configPath); errs[i] != nil {
+			failAt(i)
 			return
 		}
-		if i == 0 {
-			createdAt = gradings[0].rp.Manifest.CreatedAt
-		}
-		if gradings[i].rp.Held()+gradings[i].candidate.Held() > reloadAbove {
-			gradings[i].rp, gradings[i].candidate = nil, nil
-		}
+		gradings[i], notices[i] = g, g.notice
 	})
-	var notices []string
-	for i, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-		if gradings[i].notice != "" {
-			notices = append(notices, gradings[i].notice)
-		}
-	}
 	context := opts.ContextConformance || (plan != nil && plan.context)
 	for _, g := range gradings {
-		context = context || g.fixture.ContextConformance == ContextRequired
+		context = context || (g != nil && g.fixture.ContextConformance == ContextRequired)
 	}
-	results := make([]FixtureResult, len(refs))
+	rep := &Report{FixtureSet: cfg.FixtureSet, Config: configPath, Status: StatusPass,
+		CreatedAt: epoch, ProducerVersion: opts.ProducerVersion, Fixtures: []FixtureResult{}}
+	if plan != nil {
+		rep.Shard = plan.info
+	}
+	var eachErr error
+	deliver := inOrder(func(i int, res *FixtureResult) bool {
+		if res == nil || eachErr != nil {
+			return false
+		}
+		rep.Total++
+		if res.Status == StatusPass {
+			rep.Passed++
+		} else {
+			rep.Failed++
+			rep.Status = StatusFail
+		}
+		if rep.Shard != nil {
+			rep.Shard.Fixtures = append(rep.Shard.Fixtures, res.shardFixture())
+		}
+		if opts.Each != nil {
+			if eachErr = opts.Each(rep, res); eachErr != nil {
+				failAt(i)
+				return false
+			}
+			if res.Status == StatusPass {
+				return true
+			}
+		}
+		rep.Fixtures = append(rep.Fixtures, *res)
+		return true
+	})
 	var mu sync.Mutex
 	done := 0
+	createdAt := ""
 	parallel(len(refs), opts.Parallel, func(i int) {
 		g := gradings[i]
-		if g.rp == nil {
-			if g, errs[i] = loadGrading(configPath, refs[i], &opts); errs[i] != nil {
-				return
-			}
+		gradings[i] = nil
+		if g == nil || int64(i) > cut.Load() {
+			deliver(i, nil)
+			return
+		}
+		if errs[i] = g.open(configPath); errs[i] != nil {
+			failAt(i)
+			deliver(i, nil)
+			return
 		}
 		g.context = context
 		start := time.Now()
-		results[i] = g.grade()
-		results[i].Elapsed = time.Since(start)
-		gradings[i].rp, gradings[i].candidate = nil, nil
+		res := g.grade()
+		res.Elapsed = time.Since(start)
+		if i == 0 {
+			createdAt = g.rp.Manifest.CreatedAt
+		}
+		g.rp, g.candidate = nil, nil
 		if opts.Progress != nil {
 			mu.Lock()
 			done++
 			opts.Progress(done, len(refs))
 			mu.Unlock()
 		}
+		deliver(i, &res)
 	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
 	}
-	rep := &Report{FixtureSet: cfg.FixtureSet, Config: configPath, Status: StatusPass, Total: len(results),
-		Fixtures: results, CreatedAt: epoch, ProducerVersion: opts.ProducerVersion, Notices: notices}
-	if plan != nil {
-		rep.Shard = plan.info
-		if plan.first != nil {
-			createdAt = plan.first.rp.Manifest.CreatedAt
+	if eachErr != nil {
+		return nil, eachErr
+	}
+	for _, n := range notices {
+		if n != "" {
+			rep.Notices = append(rep.Notices, n)
 		}
+	}
+	if plan != nil && plan.first != nil {
+		createdAt = plan.first.rp.Manifest.CreatedAt
 	}
 	if createdAt != "" {
 		rep.CreatedAt = createdAt
 	}
-	for _, r := range results {
-		if r.Status == StatusPass {
-			rep.Passed++
-		} else {
-			rep.Failed++
-			rep.Status = StatusFail
+	return rep, nil
+}
+
+// inOrder returns a function that takes results in any order, from any
+// goroutine, and hands them to f in index order, one at a time, from
+// whichever goroutine delivered the next one; after f returns false it
+// hands on nothing more.
+func inOrder(f func(i int, res *FixtureResult) bool) func(i int, res *FixtureResult) {
+	var mu sync.Mutex
+	pending := map[int]*FixtureResult{}
+	next, busy, stopped := 0, false, false
+	return func(i int, res *FixtureResult) {
+		mu.Lock()
+		if stopped {
+			mu.Unlock()
+			return
+		}
+		pending[i] = res
+		if busy {
+			mu.Unlock()
+			return
+		}
+		busy = true
+		for {
+			r, ok := pending[next]
+			if !ok || stopped {
+				busy = false
+				mu.Unlock()
+				return
+			}
+			delete(pending, next)
+			idx := next
+			next++
+			mu.Unlock()
+			keep := f(idx, r)
+			mu.Lock()
+			stopped = stopped || !keep
 		}
 	}
-	rep.recordShard()
-	return rep, nil
 }
 
 // parallel calls f for 0..n-1 on up to workers goroutines (GOMAXPROCS when

@@ -214,9 +214,14 @@ func (r *Report) recordShard() {
 	}
 	r.Shard.Fixtures = make([]ShardFixture, len(r.Fixtures))
 	for i, f := range r.Fixtures {
-		r.Shard.Fixtures[i] = ShardFixture{Name: f.Name, FixtureFile: f.FixtureFile, TicketFooter: f.TicketFooter,
-			DurationMS: max(f.Elapsed.Milliseconds(), 1)}
+		r.Shard.Fixtures[i] = f.shardFixture()
 	}
+}
+
+// shardFixture is what a shard's document records of f.
+func (f *FixtureResult) shardFixture() ShardFixture {
+	return ShardFixture{Name: f.Name, FixtureFile: f.FixtureFile, TicketFooter: f.TicketFooter,
+		DurationMS: max(f.Elapsed.Milliseconds(), 1)}
 }
 
 // addAgent folds the candidate agent's command into the config digest, so

@@ -2,9 +2,10 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -257,11 +258,22 @@ func (a *app) runRegress(rf regressRunFlags) error {
 		return err
 	}
 	prog := a.newProgress("regress: graded")
-	rep, err := regress.RunWithAgent(rf.config, regress.RunOptions{
+	opts := regress.RunOptions{
 		Fixtures: rf.fixtures, Parallel: rf.parallel, Evaluator: a.policyEvaluator(), ProducerVersion: producerVersion(),
 		ContextConformance: rf.contextConformance, AllowContextRuntimeDrift: rf.allowContextRuntimeDrift,
 		AllowNondeterministic: rf.allowNondeterministic, Progress: prog.update, Shard: shard,
-	}, rf.agent)
+	}
+	var out *regressStream
+	if !a.json {
+		// The outputs are written as fixtures are graded; --json lists
+		// every fixture, so it keeps the whole report instead.
+		if out, err = newRegressStream(rf.output, rf.junit); err != nil {
+			return err
+		}
+		defer out.close()
+		opts.Each = out.add
+	}
+	rep, err := regress.RunWithAgent(rf.config, opts, rf.agent)
 	prog.done()
 	if err != nil {
 		return err
@@ -269,7 +281,14 @@ func (a *app) runRegress(rf regressRunFlags) error {
 	for _, n := range rep.Notices {
 		fmt.Fprintf(a.errOut, "gait: notice: %s\n", n)
 	}
-	return a.emitRegress(rep, rf)
+	if out != nil {
+		if err := out.finish(rep); err != nil {
+			return err
+		}
+	} else if err := writeRegressOutputs(rep, rf.output, rf.junit); err != nil {
+		return err
+	}
+	return a.summarizeRegress(rep, rf)
 }
 
 // emitRegress writes a report's outputs and prints its summary; exit 5
@@ -278,6 +297,12 @@ func (a *app) emitRegress(rep *regress.Report, rf regressRunFlags) error {
 	if err := writeRegressOutputs(rep, rf.output, rf.junit); err != nil {
 		return err
 	}
+	return a.summarizeRegress(rep, rf)
+}
+
+// summarizeRegress prints a report's summary; exit 5 when a fixture
+// failed.
+func (a *app) summarizeRegress(rep *regress.Report, rf regressRunFlags) error {
 	if a.json {
 		v1, gait, failed := rep.GraderCounts()
 		sum := regressSummary{OK: rep.Failed == 0, Status: rep.Status, FixtureSet: rep.FixtureSet, Graders: v1, Failed: failed,
@@ -313,12 +338,7 @@ func (a *app) emitRegress(rep *regress.Report, rf regressRunFlags) error {
 // writeRegressOutputs writes the result document and, when asked, JUnit.
 func writeRegressOutputs(rep *regress.Report, output, junitPath string) error {
 	if output != "" {
-		if err := atomicfile.Write(output, 0o644, func(w io.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			enc.SetEscapeHTML(false)
-			return enc.Encode(rep.Document())
-		}); err != nil {
+		if err := atomicfile.Write(output, 0o644, func(w io.Writer) error { return regress.WriteDocument(w, rep) }); err != nil {
 			return err
 		}
 	}
@@ -328,6 +348,74 @@ func writeRegressOutputs(rep *regress.Report, output, junitPath string) error {
 		}
 	}
 	return nil
+}
+
+// regressStream writes a run's outputs fixture by fixture, so a run's
+// memory does not grow with its fixtures; finish puts them in place.
+type regressStream struct {
+	output, junitPath string
+	doc               *regress.DocumentStream
+	junit             *report.JUnitStream
+}
+
+func newRegressStream(output, junitPath string) (*regressStream, error) {
+	s := &regressStream{output: output, junitPath: junitPath}
+	var err error
+	if output != "" {
+		if s.doc, err = regress.NewDocumentStream(spoolDir(output)); err != nil {
+			return nil, err
+		}
+	}
+	if junitPath != "" {
+		if s.junit, err = report.NewJUnitStream(spoolDir(junitPath)); err != nil {
+			s.close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// spoolDir is the folder of an output, when it exists, or the system's
+// temporary folder.
+func spoolDir(output string) string {
+	dir := filepath.Dir(output)
+	if st, err := os.Stat(dir); err == nil && st.IsDir() {
+		return dir
+	}
+	return ""
+}
+
+func (s *regressStream) add(rep *regress.Report, f *regress.FixtureResult) error {
+	if s.doc != nil {
+		if err := s.doc.Add(f); err != nil {
+			return err
+		}
+	}
+	if s.junit != nil {
+		return s.junit.Add(rep, f)
+	}
+	return nil
+}
+
+func (s *regressStream) finish(rep *regress.Report) error {
+	if s.doc != nil {
+		if err := atomicfile.Write(s.output, 0o644, func(w io.Writer) error { return s.doc.Finish(w, rep) }); err != nil {
+			return err
+		}
+	}
+	if s.junit != nil {
+		return atomicfile.Write(s.junitPath, 0o644, func(w io.Writer) error { return s.junit.Finish(w, rep) })
+	}
+	return nil
+}
+
+func (s *regressStream) close() {
+	if s.doc != nil {
+		_ = s.doc.Close()
+	}
+	if s.junit != nil {
+		_ = s.junit.Close()
+	}
 }
 
 // policyEvaluator is how regress re-evaluates intents under a policy.
