@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register(func(root *cobra.Command, a *app) {
+	registerCommand("gate", func(root *cobra.Command, a *app) {
 		cmd := &cobra.Command{
 			Use:   "gate",
 			Short: "Decide whether a tool call may run",

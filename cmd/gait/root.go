@@ -34,7 +34,7 @@ func run(args []string, in io.Reader, out, errOut io.Writer, getenv func(string)
 // GAIT_ADOPTION_LOG set, each command appends one line to that log.
 func runApp(a *app, args []string) int {
 	start := a.now()
-	root := newRootCmd(a)
+	root := newRootCmdFor(a, args)
 	code := a.execute(root, args)
 	if path := a.getenv(adoptionLogEnv); path != "" {
 		a.logAdoption(path, root, args, code, start)
@@ -170,7 +170,13 @@ func (a *app) runExplain(root *cobra.Command, args []string) int {
 	return 0
 }
 
-func newRootCmd(a *app) *cobra.Command {
+func newRootCmd(a *app) *cobra.Command { return newRootCmdFor(a, nil) }
+
+// newRootCmdFor is the command tree an invocation with args needs: the
+// whole tree, or only the group of the command args name when that group
+// was registered with registerCommand (the tree costs about a millisecond
+// to build, a quarter of a short command's run).
+func newRootCmdFor(a *app, args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "gait",
 		Short: "Turn AI-agent runs into verifiable runpacks and CI regressions",
@@ -186,8 +192,22 @@ Start with "gait tour" for a guided first run.`,
 	root.PersistentFlags().BoolVar(&a.explain, "explain", false, "print what the command does and exit")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.CompletionOptions.HiddenDefaultCmd = true
-	for _, add := range commandGroups {
-		add(root, a)
+	only := ""
+	for _, arg := range args {
+		if arg == "--json" || arg == "--explain" {
+			continue
+		}
+		for _, g := range commandGroups {
+			if g.name != "" && g.name == arg {
+				only = arg
+			}
+		}
+		break
+	}
+	for _, g := range commandGroups {
+		if only == "" || g.name == only {
+			g.add(root, a)
+		}
 	}
 	groupCommands(root)
 	return root
@@ -218,6 +238,21 @@ func groupCommands(root *cobra.Command) {
 }
 
 // commandGroups registers each command group; files append to it in init.
-var commandGroups []func(root *cobra.Command, a *app)
+var commandGroups []commandGroup
 
-func register(f func(root *cobra.Command, a *app)) { commandGroups = append(commandGroups, f) }
+// commandGroup adds commands to the root; name, when set, is the one
+// top-level command it adds.
+type commandGroup struct {
+	name string
+	add  func(root *cobra.Command, a *app)
+}
+
+func register(f func(root *cobra.Command, a *app)) {
+	commandGroups = append(commandGroups, commandGroup{add: f})
+}
+
+// registerCommand registers the group that adds the top-level command
+// name and nothing else, so that running it builds only that group.
+func registerCommand(name string, f func(root *cobra.Command, a *app)) {
+	commandGroups = append(commandGroups, commandGroup{name: name, add: f})
+}

@@ -22,7 +22,7 @@ func producerVersion() string {
 }
 
 func init() {
-	register(func(root *cobra.Command, a *app) {
+	registerCommand("version", func(root *cobra.Command, a *app) {
 		root.AddCommand(&cobra.Command{
 			Use:   "version",
 			Short: "Print the gait version",
