@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -293,7 +294,7 @@ func compare(rep *regress.Report, previous []string) *report.Changes {
 
 const statePrefix = "<!-- gait-regress-state "
 
-var stateRE = regexp.MustCompile(`<!-- gait-regress-state (\{[^\n]*?\}) -->`)
+var stateRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<!-- gait-regress-state (\{[^\n]*?\}) -->`) })
 
 // commentState is what a comment remembers for the next run: the failing
 // fixtures, the comment's author (who the token comments as), and the run
@@ -326,7 +327,7 @@ func parseState(body string) ([]string, bool) {
 
 // stateOf reads the state a previous run left in its comment.
 func stateOf(body string) (commentState, bool) {
-	m := stateRE.FindStringSubmatch(body)
+	m := stateRE().FindStringSubmatch(body)
 	if m == nil {
 		return commentState{}, false
 	}

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
@@ -38,7 +39,7 @@ type pullRequestRef struct {
 	HeadSHA string `json:"head_sha"`
 }
 
-var shaPattern = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
+var shaPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`) })
 
 // writePullRequestRef writes pull_request.json next to the result document.
 func writePullRequestRef(resultPath string, ev *event) error {
@@ -71,7 +72,7 @@ func readPullRequestRef(p string) (pullRequestRef, error) {
 	if err := dec.Decode(&ref); err != nil || dec.More() {
 		return ref, exitcode.Invalidf("%s: not a pull request reference (%s); upload the pull_request.json `gait action regress` wrote", p, oneLine(fmt.Sprint(err)))
 	}
-	if ref.Number < 1 || !shaPattern.MatchString(ref.HeadSHA) {
+	if ref.Number < 1 || !shaPattern().MatchString(ref.HeadSHA) {
 		return ref, exitcode.Invalidf("%s: number %d or head_sha %q is not valid; upload the pull_request.json `gait action regress` wrote", p, ref.Number, ref.HeadSHA)
 	}
 	return ref, nil
@@ -247,7 +248,7 @@ func readWorkflowRun(payload map[string]any, eventPath, owner, repo string) (*wo
 		}
 	}
 	wr.numbers = append(wr.numbers, others...)
-	if wr.event == "pull_request" && !shaPattern.MatchString(wr.headSHA) {
+	if wr.event == "pull_request" && !shaPattern().MatchString(wr.headSHA) {
 		return nil, exitcode.Invalidf("$GITHUB_EVENT_PATH %s: workflow_run.head_sha %q is not a commit", eventPath, wr.headSHA)
 	}
 	return wr, nil

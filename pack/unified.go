@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gait-dev/gait/internal/atomicfile"
 	"github.com/gait-dev/gait/internal/digest"
@@ -573,7 +574,7 @@ func RunpackFromPack(path string) ([]byte, error) {
 	return nil, exitcode.Invalidf("%s: a %s pack holds no runpack; pass a run or job pack", path, p.Manifest.PackType)
 }
 
-var runIDUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]`)
+var runIDUnsafe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9_-]`) })
 
 // jobRunRecord turns a job pack's events into a run record.
 func jobRunRecord(p *Pack) (*RunRecord, error) {
@@ -581,7 +582,7 @@ func jobRunRecord(p *Pack) (*RunRecord, error) {
 	if err := json.Unmarshal(p.files[FileJobPayload], &jp); err != nil {
 		return nil, fmt.Errorf("%s: %w", FileJobPayload, err)
 	}
-	runID := "run_" + runIDUnsafe.ReplaceAllString(jp.JobID, "_")
+	runID := "run_" + runIDUnsafe().ReplaceAllString(jp.JobID, "_")
 	rec := &RunRecord{Run: Run{CreatedAt: jp.CreatedAt, ProducerVersion: "0.0.0-dev", RunID: runID}}
 	rec.Refs = Refs{CreatedAt: jp.CreatedAt, ProducerVersion: "0.0.0-dev"}
 	for _, line := range splitLines(p.files[FileJobEvents]) {

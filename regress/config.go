@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -52,7 +53,8 @@ type FixtureRef struct {
 	Runpack string `json:"runpack" yaml:"runpack"`
 }
 
-var fixtureNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+// fixtureNamePattern is compiled on first use, not when gait starts.
+var fixtureNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`) })
 
 // LoadConfig reads and checks a config. Every problem is bad input (exit 6)
 // naming the file and what to fix: an unknown key (a typo such as
@@ -108,13 +110,13 @@ func loadConfig(path string) (*Config, error) {
 // yamlProblem words a YAML decoding error, naming an unknown key.
 func yamlProblem(err error) string {
 	msg := oneLine(err.Error())
-	if m := unknownYAMLKey.FindStringSubmatch(msg); m != nil {
+	if m := unknownYAMLKey().FindStringSubmatch(msg); m != nil {
 		return unknownKey(m[2], " (line "+m[1]+")").Error()
 	}
 	return "malformed config: " + msg + "; fix the YAML"
 }
 
-var unknownYAMLKey = regexp.MustCompile(`line (\d+): field (\S+) not found`)
+var unknownYAMLKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`line (\d+): field (\S+) not found`) })
 
 func (c *Config) check(path string) error {
 	if c.SchemaID != "" && c.SchemaID != SchemaConfig {
@@ -126,7 +128,7 @@ func (c *Config) check(path string) error {
 	seen := map[string]bool{}
 	for i, f := range c.Fixtures {
 		switch {
-		case !fixtureNamePattern.MatchString(f.Name):
+		case !fixtureNamePattern().MatchString(f.Name):
 			return exitcode.Invalidf("%s: fixtures[%d]: name %q is not a plain name (letters, digits, '_', '-', '.')", path, i, f.Name)
 		case seen[f.Name]:
 			return exitcode.Invalidf("%s: fixture name %q appears twice; names must be unique", path, f.Name)

@@ -70,7 +70,7 @@ func Init(opts InitOptions) (InitResult, error) {
 	if name == "" {
 		name = FixtureName(rp.Manifest.RunID)
 	}
-	if !fixtureNamePattern.MatchString(name) {
+	if !fixtureNamePattern().MatchString(name) {
 		return InitResult{}, exitcode.Invalidf("fixture name %q is not a plain name; pass --name with letters, digits, '_', '-' or '.'", name)
 	}
 	configDir := filepath.Dir(opts.ConfigPath)

@@ -134,7 +134,7 @@ func (dg *docGrader) result() (GraderResult, string, error) {
 		fixture, _, _ = strings.Cut(dg.Name, "/")
 	}
 	name, ok := strings.CutPrefix(dg.Name, fixture+"/")
-	if !ok || name == "" || strings.Contains(name, "/") || !fixtureNamePattern.MatchString(fixture) {
+	if !ok || name == "" || strings.Contains(name, "/") || !fixtureNamePattern().MatchString(fixture) {
 		return GraderResult{}, "", fmt.Errorf("grader name %q is not <fixture>/<grader>", dg.Name)
 	}
 	g := GraderResult{Name: name, Status: dg.Status, ReasonCodes: dg.ReasonCodes, ContextConformance: dg.ContextConformance, Set: SetV1}

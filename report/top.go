@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"unicode"
 
@@ -305,12 +306,15 @@ func compareActions(a, b TopAction) int {
 	)
 }
 
-// Verbs that name a tool's class, matched against the words of its name.
-var (
-	destructiveWords = words("delete del remove rm rmdir unlink drop truncate destroy purge wipe erase kill terminate revoke uninstall reset format shred")
-	writeWords       = words("write create update put post patch insert upsert save set append edit modify move rename copy upload send email mail publish push commit merge deploy transfer pay refund charge invite share grant approve submit")
-	readWords        = words("read get list fetch search query find lookup view show describe cat head stat download inspect browse scan count check")
-)
+// classWords are the verbs that name a tool's class, matched against the
+// words of its name; built on first use, not when gait starts.
+var classWords = sync.OnceValue(func() [3]map[string]bool {
+	return [3]map[string]bool{
+		words("delete del remove rm rmdir unlink drop truncate destroy purge wipe erase kill terminate revoke uninstall reset format shred"),
+		words("write create update put post patch insert upsert save set append edit modify move rename copy upload send email mail publish push commit merge deploy transfer pay refund charge invite share grant approve submit"),
+		words("read get list fetch search query find lookup view show describe cat head stat download inspect browse scan count check"),
+	}
+})
 
 func words(s string) map[string]bool {
 	m := map[string]bool{}
@@ -329,7 +333,7 @@ func ToolClass(toolName string) string {
 	for _, set := range []struct {
 		words map[string]bool
 		class string
-	}{{destructiveWords, ClassDestructive}, {writeWords, ClassWrite}, {readWords, ClassRead}} {
+	}{{classWords()[0], ClassDestructive}, {classWords()[1], ClassWrite}, {classWords()[2], ClassRead}} {
 		if slices.ContainsFunc(ws, func(w string) bool { return set.words[w] }) {
 			return set.class
 		}

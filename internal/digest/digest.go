@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"regexp"
 
 	"github.com/gait-dev/gait/internal/jcs"
 )
@@ -34,10 +33,18 @@ func RawJSON(doc []byte) (string, error) {
 	return Bytes(c), nil
 }
 
-var hexPattern = regexp.MustCompile(`^[a-fA-F0-9]{64}$`)
-
 // Valid reports whether s looks like a hex SHA-256 digest.
-func Valid(s string) bool { return hexPattern.MatchString(s) }
+func Valid(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
 
 // Decode returns the 32 raw bytes of a hex SHA-256 digest.
 func Decode(s string) ([]byte, error) {
