@@ -169,6 +169,16 @@ func appendJSONValue(b []byte, v any, indent string) []byte {
 	switch v := v.(type) {
 	case nil:
 		return append(b, "null"...)
+	case json.RawMessage:
+		// What encoding/json does with it: compact, then indent.
+		if len(v) > 0 && v[0] != '[' && v[0] != '{' && !bytes.ContainsAny(v, " \t\r\n") {
+			return append(b, v...)
+		}
+		var c, ind bytes.Buffer
+		if json.Compact(&c, v) != nil || json.Indent(&ind, c.Bytes(), indent, "  ") != nil {
+			return append(b, "null"...)
+		}
+		return append(b, ind.Bytes()...)
 	case string:
 		return appendJSONString(b, v)
 	case bool:

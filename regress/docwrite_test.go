@@ -16,7 +16,7 @@ var nastyStrings = []string{
 func randomDocReport(r *rand.Rand) *Report {
 	pick := func() string { return nastyStrings[r.IntN(len(nastyStrings))] }
 	values := func() any {
-		switch r.IntN(12) {
+		switch r.IntN(13) {
 		case 0:
 			return nil
 		case 1:
@@ -39,6 +39,8 @@ func randomDocReport(r *rand.Rand) *Report {
 			return map[string]any{pick(): true, "z": nil}
 		case 10:
 			return struct{ A string }{pick()}
+		case 11:
+			return []json.RawMessage{json.RawMessage(`"a\u00e9 b"`), json.RawMessage(`[ 1, {"k" : [], "a":{ }}, 2.50 ]`), json.RawMessage(` true `), json.RawMessage(`{}`)}[r.IntN(4)]
 		}
 		return 1e22
 	}

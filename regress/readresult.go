@@ -1,13 +1,17 @@
 package regress
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gait-dev/gait/internal/exitcode"
 )
@@ -46,16 +50,22 @@ func ReadResultFile(path string) (*Report, error) {
 // that is too large, is not one JSON object, has an unknown key or schema,
 // or names a fixture or grader badly is bad input (exit 6) naming name.
 // Fields that only gait writes are optional, so a v1 document is read too.
+// The document is decoded as it is read, one grader at a time.
 func ReadResult(r io.Reader, name string) (*Report, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxResultBytes+1))
+	cr := &countingReader{r: io.LimitReader(r, MaxResultBytes+1)}
+	var doc resultDocumentIn
+	err := decodeResultDocument(cr, &doc)
 	if err != nil {
-		return nil, exitcode.Invalidf("%s: cannot read the result document: %v", name, oneLine(err.Error()))
+		// A document over the limit is refused as such, whatever else is
+		// wrong with it.
+		_, _ = io.Copy(io.Discard, cr)
 	}
-	if len(data) > MaxResultBytes {
+	switch {
+	case cr.err != nil:
+		return nil, exitcode.Invalidf("%s: cannot read the result document: %v", name, oneLine(cr.err.Error()))
+	case cr.n > MaxResultBytes:
 		return nil, exitcode.Invalidf("%s: result document is larger than %d MiB; a pull request comment cannot show it, run regress on fewer fixtures (--fixture)", name, MaxResultBytes>>20)
-	}
-	var doc ResultDocument
-	if err := decodeStrict(data, &doc); err != nil {
+	case err != nil:
 		return nil, exitcode.Invalidf("%s: %v", name, err)
 	}
 	rep, err := doc.report()
@@ -65,8 +75,148 @@ func ReadResult(r io.Reader, name string) (*Report, error) {
 	return rep, nil
 }
 
+// countingReader counts what it reads and keeps the first read error.
+type countingReader struct {
+	r   io.Reader
+	n   int64
+	err error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if err != nil && err != io.EOF && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// decodeResultDocument decodes one result document as decodeStrict would,
+// without holding it whole: the top-level keys one by one and the graders
+// one at a time, so the decoder's buffer holds about one grader.
+func decodeResultDocument(r io.Reader, doc *resultDocumentIn) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	malformed := func(err error) error {
+		if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return unknownKey(strings.Trim(key, `"`), "")
+		}
+		return fmt.Errorf("malformed JSON: %w; fix the file", err)
+	}
+	if err := expectDelim(dec, '{'); err != nil {
+		return malformed(err)
+	}
+	fields := []struct {
+		key string
+		dst any
+	}{
+		{"schema_id", &doc.SchemaID}, {"schema_version", &doc.SchemaVersion}, {"created_at", &doc.CreatedAt},
+		{"producer_version", &doc.ProducerVersion}, {"fixture_set", &doc.FixtureSet}, {"status", &doc.Status},
+		{"gait_shard", &doc.Shard},
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return malformed(err)
+		}
+		key, _ := tok.(string)
+		if strings.EqualFold(key, "graders") {
+			if err := decodeGraders(dec, doc); err != nil {
+				return malformed(err)
+			}
+			continue
+		}
+		i := slices.IndexFunc(fields, func(f struct {
+			key string
+			dst any
+		}) bool {
+			return strings.EqualFold(f.key, key)
+		})
+		if i < 0 {
+			return unknownKey(key, "")
+		}
+		if err := dec.Decode(fields[i].dst); err != nil {
+			return malformed(err)
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return malformed(err)
+	}
+	if dec.More() {
+		return errors.New("malformed JSON: more than one value; fix the file")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("malformed JSON: more than one value; fix the file")
+	}
+	return nil
+}
+
+// decodeGraders decodes the graders array (or null) one grader at a time.
+func decodeGraders(dec *json.Decoder, doc *resultDocumentIn) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		doc.Graders = nil
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return fmt.Errorf("graders is %v, not an array", tok)
+	}
+	doc.Graders = []docGraderIn{}
+	for dec.More() {
+		var g docGraderIn
+		if err := dec.Decode(&g); err != nil {
+			return err
+		}
+		doc.Graders = append(doc.Graders, g)
+	}
+	return expectDelim(dec, ']')
+}
+
+// expectDelim reads the next token, which must be want.
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		if err == io.EOF {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return fmt.Errorf("found %v where %q was expected", tok, string(want))
+	}
+	return nil
+}
+
+// resultDocumentIn is ResultDocument as ReadResult decodes it: the values
+// of details are kept as their JSON text (see docGraderIn).
+type resultDocumentIn struct {
+	SchemaID        string        `json:"schema_id"`
+	SchemaVersion   string        `json:"schema_version"`
+	CreatedAt       string        `json:"created_at"`
+	ProducerVersion string        `json:"producer_version"`
+	FixtureSet      string        `json:"fixture_set"`
+	Status          string        `json:"status"`
+	Graders         []docGraderIn `json:"graders"`
+	Shard           *ShardInfo    `json:"gait_shard,omitempty"`
+}
+
+// docGraderIn is a grader as ReadResult decodes it. Details that are not
+// the report's own fields stay JSON text (json.RawMessage) in the
+// grader's Details: a document is written again as it was read, without
+// decoding every value.
+type docGraderIn struct {
+	Name               string                     `json:"name"`
+	Status             string                     `json:"status"`
+	ReasonCodes        []string                   `json:"reason_codes"`
+	ContextConformance string                     `json:"context_conformance,omitempty"`
+	Details            map[string]json.RawMessage `json:"details,omitempty"`
+}
+
 // report is the inverse of Document.
-func (doc *ResultDocument) report() (*Report, error) {
+func (doc *resultDocumentIn) report() (*Report, error) {
 	switch {
 	case doc.SchemaID != SchemaResult:
 		return nil, fmt.Errorf("schema_id %q, want %q; pass the regress_result.json that gait wrote", doc.SchemaID, SchemaResult)
@@ -122,14 +272,14 @@ func failedGraders(rep *Report) int {
 }
 
 // result reads one grader back, with the fixture it grades.
-func (dg *docGrader) result() (GraderResult, string, error) {
+func (dg *docGraderIn) result() (GraderResult, string, error) {
 	if dg.Status != StatusPass && dg.Status != StatusFail {
 		return GraderResult{}, "", fmt.Errorf("status %q, want pass or fail", dg.Status)
 	}
 	if dg.ReasonCodes == nil {
 		return GraderResult{}, "", fmt.Errorf("grader %q has no reason_codes", dg.Name)
 	}
-	fixture, _ := dg.Details[detailFixture].(string)
+	fixture, _ := rawString(dg.Details[detailFixture])
 	if fixture == "" {
 		fixture, _, _ = strings.Cut(dg.Name, "/")
 	}
@@ -144,16 +294,17 @@ func (dg *docGrader) result() (GraderResult, string, error) {
 		case detailFixtureFile, detailTicketFooter:
 			continue // the fixture's
 		case detailGraderSet:
-			g.Set, bad = v.(string)
+			g.Set, bad = rawString(v)
 			bad = !bad || g.Set != SetGait
 		case detailMessage:
-			g.Message, bad = v.(string)
+			g.Message, bad = rawString(v)
 			bad = !bad
 		case detailDiff:
-			g.Diff, bad = v.(string)
+			g.Diff, bad = rawString(v)
 			bad = !bad
 		case detailStep:
-			f, isNum := v.(float64)
+			var f float64
+			isNum := json.Unmarshal(v, &f) == nil
 			g.Step = int(f)
 			bad = !isNum || f < 1 || f != float64(g.Step)
 		default:
@@ -170,8 +321,19 @@ func (dg *docGrader) result() (GraderResult, string, error) {
 	return g, fixture, nil
 }
 
+// rawString decodes a JSON string; ok is false for anything else.
+func rawString(raw json.RawMessage) (s string, ok bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", false
+	}
+	if plain := raw[1 : len(raw)-1]; !bytes.ContainsAny(plain, "\\\"") && raw[len(raw)-1] == '"' && utf8.Valid(plain) {
+		return string(plain), true
+	}
+	return s, json.Unmarshal(raw, &s) == nil
+}
+
 // take reads the fixture's own fields from one of its graders' details.
-func (f *FixtureResult) take(details map[string]any) error {
+func (f *FixtureResult) take(details map[string]json.RawMessage) error {
 	for _, field := range []struct {
 		key string
 		dst *string
@@ -180,7 +342,7 @@ func (f *FixtureResult) take(details map[string]any) error {
 		if !ok {
 			continue
 		}
-		s, ok := v.(string)
+		s, ok := rawString(v)
 		if !ok || (*field.dst != "" && *field.dst != s) {
 			return fmt.Errorf("fixture %q: details.%s differs between its graders or is not a string", f.Name, field.key)
 		}
