@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -335,19 +337,22 @@ func (a *app) summarizeRegress(rep *regress.Report, rf regressRunFlags) error {
 	return nil
 }
 
-// writeRegressOutputs writes the result document and, when asked, JUnit.
+// writeRegressOutputs writes the result document and, when asked, JUnit,
+// side by side.
 func writeRegressOutputs(rep *regress.Report, output, junitPath string) error {
+	var docErr error
+	var wg sync.WaitGroup
 	if output != "" {
-		if err := atomicfile.Write(output, 0o644, func(w io.Writer) error { return regress.WriteDocument(w, rep) }); err != nil {
-			return err
-		}
+		wg.Go(func() {
+			docErr = atomicfile.Write(output, 0o644, func(w io.Writer) error { return regress.WriteDocument(w, rep) })
+		})
 	}
+	var junitErr error
 	if junitPath != "" {
-		if err := atomicfile.Write(junitPath, 0o644, func(w io.Writer) error { return report.JUnit(w, rep) }); err != nil {
-			return err
-		}
+		junitErr = atomicfile.Write(junitPath, 0o644, func(w io.Writer) error { return report.JUnit(w, rep) })
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(docErr, junitErr)
 }
 
 // regressStream writes a run's outputs fixture by fixture, so a run's
