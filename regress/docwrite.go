@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/gait-dev/gait/internal/spool"
@@ -171,11 +172,18 @@ func appendJSONValue(b []byte, v any, indent string) []byte {
 		return append(b, "null"...)
 	case json.RawMessage:
 		// What encoding/json does with it: compact, then indent.
-		if len(v) > 0 && v[0] != '[' && v[0] != '{' && !bytes.ContainsAny(v, " \t\r\n") {
+		if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+			return append(b, v...) // one string: compacting changes nothing
+		}
+		if len(v) > 0 && (v[0] != '[' && v[0] != '{' || string(v) == "[]" || string(v) == "{}") && !bytes.ContainsAny(v, " \t\r\n") {
 			return append(b, v...)
 		}
-		var c, ind bytes.Buffer
-		if json.Compact(&c, v) != nil || json.Indent(&ind, c.Bytes(), indent, "  ") != nil {
+		bufs := rawBuffers.Get().(*[2]bytes.Buffer)
+		defer rawBuffers.Put(bufs)
+		c, ind := &bufs[0], &bufs[1]
+		c.Reset()
+		ind.Reset()
+		if json.Compact(c, v) != nil || json.Indent(ind, c.Bytes(), indent, "  ") != nil {
 			return append(b, "null"...)
 		}
 		return append(b, ind.Bytes()...)
@@ -269,6 +277,9 @@ func appendJSONValue(b []byte, v any, indent string) []byte {
 	}
 	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})...)
 }
+
+// rawBuffers are the scratch buffers of re-indenting JSON text.
+var rawBuffers = sync.Pool{New: func() any { return new([2]bytes.Buffer) }}
 
 const hexDigits = "0123456789abcdef"
 

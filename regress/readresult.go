@@ -167,7 +167,7 @@ func decodeGraders(dec *json.Decoder, doc *resultDocumentIn) error {
 	doc.Graders = []docGraderIn{}
 	for dec.More() {
 		var g docGraderIn
-		if err := dec.Decode(&g); err != nil {
+		if err := decodeGrader(dec, &g); err != nil {
 			return err
 		}
 		doc.Graders = append(doc.Graders, g)
