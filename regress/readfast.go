@@ -172,9 +172,9 @@ func parseGrader(raw []byte, g *docGraderIn) bool {
 			if !c.next('{') {
 				return false
 			}
-			if g.Details == nil {
-				// encoding/json too keeps the keys of an earlier "details".
-				g.Details = map[string]json.RawMessage{}
+			// An earlier "details" keeps its keys, as encoding/json does.
+			if g.details == nil {
+				g.details = make([]rawPair, 0, 8)
 			}
 			if !c.next('}') {
 				for {
@@ -186,7 +186,7 @@ func parseGrader(raw []byte, g *docGraderIn) bool {
 					if !ok {
 						return false
 					}
-					g.Details[string(k)] = v
+					g.setDetail(k, v)
 					if c.next('}') {
 						break
 					}
@@ -211,4 +211,16 @@ func parseGrader(raw []byte, g *docGraderIn) bool {
 func (c *graderCursor) end() bool {
 	c.ws()
 	return c.i == len(c.b)
+}
+
+// setDetail sets details key k, replacing an earlier value of the same
+// key as a map would.
+func (g *docGraderIn) setDetail(k []byte, v json.RawMessage) {
+	for i := range g.details {
+		if g.details[i].key == string(k) {
+			g.details[i].raw = v
+			return
+		}
+	}
+	g.details = append(g.details, rawPair{key: string(k), raw: v})
 }

@@ -1,6 +1,7 @@
 package regress
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -54,7 +55,9 @@ func ReadResultFile(path string) (*Report, error) {
 func ReadResult(r io.Reader, name string) (*Report, error) {
 	cr := &countingReader{r: io.LimitReader(r, MaxResultBytes+1)}
 	var doc resultDocumentIn
-	err := decodeResultDocument(cr, &doc)
+	// The decoder reads about one grader at a time; the buffer makes that
+	// one read call per 64 KiB.
+	err := decodeResultDocument(bufio.NewReaderSize(cr, 64<<10), &doc)
 	if err != nil {
 		// A document over the limit is refused as such, whatever else is
 		// wrong with it.
@@ -213,6 +216,43 @@ type docGraderIn struct {
 	ReasonCodes        []string                   `json:"reason_codes"`
 	ContextConformance string                     `json:"context_conformance,omitempty"`
 	Details            map[string]json.RawMessage `json:"details,omitempty"`
+	// details are the details in document order when parseGrader read
+	// them (instead of Details): later keys win, as in a map.
+	details []rawPair
+}
+
+// rawPair is one key of a grader's details and its JSON text.
+type rawPair struct {
+	key string
+	raw json.RawMessage
+}
+
+// detail is the JSON text of details key k, or nil.
+func (dg *docGraderIn) detail(k string) json.RawMessage {
+	if dg.Details != nil {
+		return dg.Details[k]
+	}
+	for i := len(dg.details) - 1; i >= 0; i-- {
+		if dg.details[i].key == k {
+			return dg.details[i].raw
+		}
+	}
+	return nil
+}
+
+// eachDetail calls f on every details key and value.
+func (dg *docGraderIn) eachDetail(f func(k string, v json.RawMessage) error) error {
+	for k, v := range dg.Details {
+		if err := f(k, v); err != nil {
+			return err
+		}
+	}
+	for _, p := range dg.details {
+		if err := f(p.key, p.raw); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // report is the inverse of Document.
@@ -243,7 +283,7 @@ func (doc *resultDocumentIn) report() (*Report, error) {
 			return nil, fmt.Errorf("graders[%d]: fixture %q's graders are not together", i, fixture)
 		}
 		f := &rep.Fixtures[n]
-		if err := f.take(dg.Details); err != nil {
+		if err := f.take(&dg); err != nil {
 			return nil, fmt.Errorf("graders[%d]: %w", i, err)
 		}
 		if g.Status != StatusPass {
@@ -279,7 +319,7 @@ func (dg *docGraderIn) result() (GraderResult, string, error) {
 	if dg.ReasonCodes == nil {
 		return GraderResult{}, "", fmt.Errorf("grader %q has no reason_codes", dg.Name)
 	}
-	fixture, _ := rawString(dg.Details[detailFixture])
+	fixture, _ := rawString(dg.detail(detailFixture))
 	if fixture == "" {
 		fixture, _, _ = strings.Cut(dg.Name, "/")
 	}
@@ -288,11 +328,11 @@ func (dg *docGraderIn) result() (GraderResult, string, error) {
 		return GraderResult{}, "", fmt.Errorf("grader name %q is not <fixture>/<grader>", dg.Name)
 	}
 	g := GraderResult{Name: name, Status: dg.Status, ReasonCodes: dg.ReasonCodes, ContextConformance: dg.ContextConformance, Set: SetV1}
-	for k, v := range dg.Details {
+	err := dg.eachDetail(func(k string, v json.RawMessage) error {
 		var bad bool
 		switch k {
 		case detailFixtureFile, detailTicketFooter:
-			continue // the fixture's
+			return nil // the fixture's
 		case detailGraderSet:
 			g.Set, bad = rawString(v)
 			bad = !bad || g.Set != SetGait
@@ -312,11 +352,15 @@ func (dg *docGraderIn) result() (GraderResult, string, error) {
 				g.Details = map[string]any{}
 			}
 			g.Details[k] = v
-			continue
+			return nil
 		}
 		if bad {
-			return GraderResult{}, "", fmt.Errorf("grader %q: details.%s has the wrong type or value", dg.Name, k)
+			return fmt.Errorf("grader %q: details.%s has the wrong type or value", dg.Name, k)
 		}
+		return nil
+	})
+	if err != nil {
+		return GraderResult{}, "", err
 	}
 	return g, fixture, nil
 }
@@ -333,13 +377,13 @@ func rawString(raw json.RawMessage) (s string, ok bool) {
 }
 
 // take reads the fixture's own fields from one of its graders' details.
-func (f *FixtureResult) take(details map[string]json.RawMessage) error {
+func (f *FixtureResult) take(dg *docGraderIn) error {
 	for _, field := range []struct {
 		key string
 		dst *string
 	}{{detailRunID, &f.RunID}, {detailFixtureFile, &f.FixtureFile}, {detailTicketFooter, &f.TicketFooter}} {
-		v, ok := details[field.key]
-		if !ok {
+		v := dg.detail(field.key)
+		if v == nil {
 			continue
 		}
 		s, ok := rawString(v)
