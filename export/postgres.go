@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -20,7 +21,8 @@ type SQLOptions struct {
 	ToolCalls bool
 }
 
-var identPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// identPattern is compiled on first use, not when gait starts.
+var identPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // ErrTable marks a --postgres-table value that is not an identifier.
 type ErrTable struct{ Table string }
@@ -43,7 +45,7 @@ func table(raw string) (quoted, last string, err error) {
 	q := make([]string, len(parts))
 	for i, p := range parts {
 		p = strings.TrimSpace(p)
-		if !identPattern.MatchString(p) || len(p) > 50 {
+		if !identPattern().MatchString(p) || len(p) > 50 {
 			return "", "", ErrTable{raw}
 		}
 		q[i] = quoteIdent(p)
