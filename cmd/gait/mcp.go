@@ -424,7 +424,7 @@ mcp serve --replay is the replay server (see mcp replay). Pass exactly one of
 	if replayOnly {
 		_ = cmd.MarkFlagRequired("replay")
 	} else {
-		o.service.register(cmd)
+		o.service.register(cmd, a)
 	}
 	return cmd
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"io"
 	"net"
@@ -33,11 +32,10 @@ type mcpServiceOptions struct {
 	traceCount, runpackCount, packCount, sessionCount               int
 	rateLimitState                                                  string
 	signing                                                         signingOptions
-	privateKeyEnv                                                   string
 	localCaller                                                     bool // mcp bridge: artifact paths come from the user's flags
 }
 
-func (o *mcpServiceOptions) register(cmd *cobra.Command) {
+func (o *mcpServiceOptions) register(cmd *cobra.Command, a *app) {
 	f := cmd.Flags()
 	f.StringVar(&o.policy, "policy", "", "serve the gate over HTTP with this policy (gait.gate.policy)")
 	f.StringVar(&o.adapter, "adapter", "mcp", "default call format: mcp, openai, anthropic, langchain or claude_code")
@@ -60,32 +58,7 @@ func (o *mcpServiceOptions) register(cmd *cobra.Command) {
 		f.IntVar(r.count, r.name+"-max-count", 0, "keep at most this many "+r.name+" files, newest first (0: no bound)")
 	}
 	f.StringVar(&o.rateLimitState, "rate-limit-state", gate.DefaultLimitStatePath, "state file counting rate limits and destructive budgets, shared with gate eval")
-	o.signing.register(cmd)
-	f.StringVar(&o.privateKeyEnv, "private-key-env", "", "environment variable holding the base64 ed25519 private key (instead of --private-key)")
-}
-
-// signingKey is the --private-key or --private-key-env key, or nil in dev
-// mode without one.
-func (o *mcpServiceOptions) signingKey(a *app) (ed25519.PrivateKey, keys.Mode, error) {
-	if o.privateKeyEnv == "" {
-		return o.signing.load()
-	}
-	if o.signing.private != "" {
-		return nil, "", exitcode.Invalidf("pass --private-key or --private-key-env, not both")
-	}
-	mode, err := keys.ParseMode(o.signing.mode)
-	if err != nil {
-		return nil, "", err
-	}
-	text := a.getenv(o.privateKeyEnv)
-	if strings.TrimSpace(text) == "" {
-		return nil, "", exitcode.Invalidf("--private-key-env %s is empty or unset; export the base64 private key in it (gait keys init writes one)", o.privateKeyEnv)
-	}
-	priv, err := keys.ParsePrivate(text)
-	if err != nil {
-		return nil, "", exitcode.Invalidf("--private-key-env %s: %v", o.privateKeyEnv, err)
-	}
-	return priv, mode, nil
+	o.signing.registerEnv(cmd, a)
 }
 
 // service builds the gate service from the flags. getenv reads the token.
@@ -121,7 +94,7 @@ func (o *mcpServiceOptions) service(a *app) (*mcp.Service, bool, error) {
 	default:
 		return nil, false, exitcode.Invalidf("--auth-mode %q is not off or token", o.authMode)
 	}
-	priv, mode, err := o.signingKey(a)
+	priv, mode, err := o.signing.load()
 	if err != nil {
 		return nil, false, err
 	}
@@ -210,7 +183,7 @@ the service's response and exits with the gate's code: 0 allow or dry_run,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return runMCPBridge(a, o) },
 	}
-	o.mcpServiceOptions.register(cmd)
+	o.mcpServiceOptions.register(cmd, a)
 	for _, name := range []string{"auth-mode", "auth-token-env", "max-request-bytes", "http-verdict-status", "allow-client-artifact-paths"} {
 		_ = cmd.Flags().MarkHidden(name)
 	}
