@@ -150,13 +150,19 @@ func targetKindFor(key, value string) string {
 // when the policy fails closed for its risk class and is an error
 // otherwise; the error never comes with an allow.
 func (p *Policy) EvaluateToolCall(toolName string, args map[string]any, ctx ToolCallContext) (Decision, *Intent, error) {
-	req := IntentFromToolCall(toolName, args, ctx)
+	return p.EvaluateRequest(IntentFromToolCall(toolName, args, ctx))
+}
+
+// EvaluateRequest is EvaluateToolCall for an intent request the caller
+// built itself (the gate service's adapters build v1's intent, with no
+// inferred targets): it normalizes req and evaluates it the same way.
+func (p *Policy) EvaluateRequest(req IntentRequest) (Decision, *Intent, error) {
 	in, err := Normalize(req)
 	if err != nil {
 		if d, ok := p.InvalidIntentDecision(req.Context.RiskClass); ok {
 			return d, nil, nil
 		}
-		return Decision{Verdict: Block, ReasonCodes: reasonIntentInvalid, Violations: violIntentInvalid}, nil, fmt.Errorf("tool call %s: %w", toolName, err)
+		return Decision{Verdict: Block, ReasonCodes: reasonIntentInvalid, Violations: violIntentInvalid}, nil, fmt.Errorf("tool call %s: %w", req.ToolName, err)
 	}
 	return withoutBroker(p.Evaluate(in)), in, nil
 }

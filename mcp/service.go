@@ -388,7 +388,7 @@ func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 	}
 	now := s.o.Now()
 	p := s.o.Policy
-	d, in, err := p.EvaluateToolCall(call.Tool, call.Args, call.Context)
+	d, in, err := p.EvaluateRequest(call.Request)
 	if err != nil {
 		return EvaluateResponse{}, badRequest("%v", err)
 	}

@@ -68,7 +68,7 @@ func TestServiceVerdictsAndStatuses(t *testing.T) {
 			verdict      string
 			code, strict int
 		}{"fs.read": {"allow", 0, 200}, "db.drop": {"block", 3, 403}, "email.send": {"require_approval", 4, 409}} {
-			w, m := post(t, h, "/v1/evaluate", "application/json", `{"call":{"name":"`+tool+`","arguments":{"q":"x"}}}`)
+			w, m := post(t, h, "/v1/evaluate", "application/json", `{"call":{"name":"`+tool+`","args":{"q":"x"}}}`)
 			status := 200
 			if strict {
 				status = want.strict
@@ -116,7 +116,7 @@ func TestServiceRefusals(t *testing.T) {
 		{"two objects", "/v1/evaluate", "application/json", `{"call":{"name":"a"}} {}`, auth, 400, "single JSON object"},
 		{"no call", "/v1/evaluate", "application/json", `{}`, auth, 400, "request.call is required"},
 		{"no tool", "/v1/evaluate", "application/json", `{"call":{"arguments":{}}}`, auth, 400, "tool call name"},
-		{"oversize", "/v1/evaluate", "application/json", `{"call":{"name":"a","arguments":{"x":"` + strings.Repeat("a", 400) + `"}}}`, auth, 413, "max-request-bytes"},
+		{"oversize", "/v1/evaluate", "application/json", `{"call":{"name":"a","args":{"x":"` + strings.Repeat("a", 400) + `"}}}`, auth, 413, "max-request-bytes"},
 		{"client trace path", "/v1/evaluate", "application/json", `{"call":{"name":"a"},"trace_path":"t.json"}`, auth, 400, "not allowed"},
 		{"client runpack path", "/v1/evaluate", "application/json", `{"call":{"name":"a"},"runpack_out":"r.zip"}`, auth, 400, "not allowed"},
 		{"emit pack without dir", "/v1/evaluate", "application/json", `{"call":{"name":"a"},"emit_pack":true}`, auth, 400, "--pack-dir"},
@@ -164,7 +164,7 @@ func TestServiceArtifactsAndRetention(t *testing.T) {
 		o.Now = func() time.Time { now = now.Add(2 * time.Second); return now }
 	})
 	for i := 0; i < 4; i++ {
-		res, err := s.Evaluate(EvaluateRequest{Call: json.RawMessage(`{"name":"fs.read","arguments":{"i":` + string(rune('0'+i)) + `}}`),
+		res, err := s.Evaluate(EvaluateRequest{Call: json.RawMessage(`{"name":"fs.read","args":{"i":` + string(rune('0'+i)) + `}}`),
 			EmitRunpack: true, EmitPack: true, SessionID: "sess-1"})
 		if err != nil {
 			t.Fatal(err)
@@ -226,7 +226,7 @@ func TestCheckListen(t *testing.T) {
 
 func TestAdapters(t *testing.T) {
 	for adapter, call := range map[string]string{
-		"mcp":         `{"name":"t","arguments":{"a":1}}`,
+		"mcp":         `{"name":"t","args":{"a":1}}`,
 		"openai":      `{"type":"function","function":{"name":"t","arguments":"{\"a\":1}"}}`,
 		"anthropic":   `{"type":"tool_use","name":"t","input":{"a":1}}`,
 		"langchain":   `{"tool":"t","tool_input":{"a":1}}`,
@@ -245,7 +245,7 @@ func TestAdapters(t *testing.T) {
 // FuzzDecodeEvaluateRequest: no body panics the decoder or the evaluation
 // behind it, and every refusal is a RequestError with a 4xx status.
 func FuzzDecodeEvaluateRequest(f *testing.F) {
-	for _, seed := range []string{`{"call":{"name":"a","arguments":{"x":1}}}`, `{"call":{"function":{"name":"a","arguments":"{}"}},"adapter":"openai"}`,
+	for _, seed := range []string{`{"call":{"name":"a","args":{"x":1}}}`, `{"call":{"function":{"name":"a","arguments":"{}"}},"adapter":"openai"}`,
 		`{"call":{"name":"a"},"run_id":"r1","session_id":"s","emit_runpack":false}`, `{"call":null}`, `[]`, `{"call":{"name":"a","arguments":[1]}}`, "{\"call\":{\"name\":\"\\u0000\"}}"} {
 		f.Add([]byte(seed))
 	}
