@@ -218,12 +218,13 @@ func startService(t *testing.T, bin, dir string, extra ...string) string {
 }
 
 type serviceAnswer struct {
-	Status      int
-	Verdict     string
-	ReasonCodes []string
-	Violations  []string
-	ExitCode    float64
-	OK          bool
+	Status      int      `json:"-"`
+	Verdict     string   `json:"verdict"`
+	ReasonCodes []string `json:"reason_codes"`
+	Violations  []string `json:"violations"`
+	ExitCode    float64  `json:"exit_code"`
+	OK          bool     `json:"ok"`
+	Digest      string   `json:"intent_digest"`
 }
 
 func postEval(t *testing.T, addr, path, ctype, body string) serviceAnswer {
@@ -247,24 +248,40 @@ func postEval(t *testing.T, addr, path, ctype, body string) serviceAnswer {
 		ReasonCodes []string `json:"reason_codes"`
 		Violations  []string `json:"violations"`
 		ExitCode    float64  `json:"exit_code"`
+		Digest      string   `json:"intent_digest"`
 	}
 	_ = json.Unmarshal(bytes.TrimSpace(data), &m)
-	return serviceAnswer{Status: resp.StatusCode, Verdict: m.Verdict, ReasonCodes: m.ReasonCodes, Violations: m.Violations, ExitCode: m.ExitCode, OK: m.OK}
+	return serviceAnswer{Status: resp.StatusCode, Verdict: m.Verdict, ReasonCodes: m.ReasonCodes, Violations: m.Violations, ExitCode: m.ExitCode, OK: m.OK, Digest: m.Digest}
 }
 
-// genCall is a generated tool call in one of the adapters' formats.
+// genCall is a generated tool call in one of the adapters' formats, with
+// destructive tool names, path/url/host arguments, explicit targets and
+// arg_provenance, with and without context.
 func genCall(r *rand.Rand) (adapter, call string) {
 	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
-	tool := pick("tool.read", "tool.write", "email.send", "secrets.read", "db.query", "notes.list")
-	args := pick(`{}`, `{"path": "/tmp/report.txt"}`, `{"query": "select 1"}`, `{"to": "a@example.com", "body": "hi"}`)
+	tool := pick("tool.read", "tool.write", "email.send", "secrets.read", "db.query", "notes.list", "fs.delete", "db.drop", "http.post", "Bash", "Write", "Read", "WebFetch", "Task")
+	args := pick(`{}`, `{"path": "/tmp/report.txt"}`, `{"query": "select 1"}`, `{"to": "a@example.com", "body": "hi"}`,
+		`{"url": "https://api.example.com/v1"}`, `{"host": "db.internal"}`, `{"file_path": "/etc/passwd", "content": "x"}`,
+		`{"command": "rm -rf /tmp/x"}`, `{"prompt": "do it", "description": "d"}`, `{"table": "users", "path": "/w"}`)
 	extra := ""
 	if r.IntN(2) == 0 {
-		extra += fmt.Sprintf(`, "context": {"identity": "agent-1", "workspace": "/repo", "risk_class": %q}`, pick("low", "high", "critical"))
+		extra += fmt.Sprintf(`, "context": {"identity": "agent-1", "workspace": "/repo", "risk_class": %q, "phase": %q, "session_id": "s1"}`,
+			pick("low", "high", "critical"), pick("apply", "plan"))
 	}
-	if r.IntN(2) == 0 {
+	if r.IntN(3) == 0 {
+		extra += fmt.Sprintf(`, "targets": [{"kind": %q, "value": %q%s}]`, pick("path", "url", "host"),
+			pick("/tmp/x", "https://example.com/a", "db.internal"), pick("", `, "operation": "delete"`, `, "operation": "read"`))
+	}
+	if r.IntN(3) == 0 {
+		extra += fmt.Sprintf(`, "arg_provenance": [{"arg_path": "$.path", "source": %q}]`, pick("user", "external", "tool_output"))
+	}
+	if r.IntN(3) == 0 {
 		extra += fmt.Sprintf(`, "server": {"server_id": %q}`, pick("github", "shady", "unknown"))
 	}
-	switch adapter = pick("mcp", "mcp", "openai", "anthropic", "langchain"); adapter {
+	if r.IntN(4) == 0 {
+		extra += `, "session_id": "cc-1"`
+	}
+	switch adapter = pick("mcp", "mcp", "mcp", "openai", "anthropic", "langchain", "claude_code"); adapter {
 	case "openai":
 		enc, _ := json.Marshal(args)
 		call = fmt.Sprintf(`{"type": "function", "function": {"name": %q, "arguments": %s}%s}`, tool, enc, extra)
@@ -272,8 +289,11 @@ func genCall(r *rand.Rand) (adapter, call string) {
 		call = fmt.Sprintf(`{"type": "tool_use", "name": %q, "input": %s%s}`, tool, args, extra)
 	case "langchain":
 		call = fmt.Sprintf(`{"tool": %q, "tool_input": %s%s}`, tool, args, extra)
+	case "claude_code":
+		call = fmt.Sprintf(`{"tool_name": %q, "tool_input": %s%s}`, tool, args, extra)
 	default:
-		call = fmt.Sprintf(`{"name": %q, "arguments": %s%s}`, tool, args, extra)
+		// v1 reads "args"; "arguments" is ignored (empty args).
+		call = fmt.Sprintf(`{"name": %q, %q: %s%s}`, tool, pick("args", "args", "arguments"), args, extra)
 	}
 	return adapter, call
 }
@@ -294,31 +314,46 @@ func TestMCPServiceDifferential(t *testing.T) {
 			gaitAddr := startService(t, gaitBin, gaitDir, "--http-verdict-status", mode)
 			r := rand.New(rand.NewPCG(16, 2))
 			paths := []string{"/v1/evaluate", "/v1/evaluate/sse", "/v1/evaluate/stream"}
-			for i := range 80 {
+			digests := 0
+			for i := range 160 {
 				adapter, call := genCall(r)
 				body := fmt.Sprintf(`{"adapter": %q, "call": %s}`, adapter, call)
 				path := paths[r.IntN(len(paths))]
 				want, got := postEval(t, refAddr, path, "application/json", body), postEval(t, gaitAddr, path, "application/json", body)
+				if want.Digest != "" {
+					digests++
+				}
 				if !sameAnswer(want, got) {
 					t.Errorf("call %d %s %s:\nv1   %+v\ngait %+v", i, path, body, want, got)
 				}
-				if i%8 == 0 {
+				if i%4 == 0 {
 					// the one-shot bridge gives the same exit code
 					f := filepath.Join(gaitDir, "call.json")
 					if err := os.WriteFile(f, []byte(call), 0o600); err != nil {
 						t.Fatal(err)
 					}
 					codes := [2]int{}
+					var bridged [2]serviceAnswer
 					for j, bin := range []string{ref, gaitBin} {
 						cmd := exec.Command(bin, "mcp", "bridge", "--policy", "policy.yaml", "--adapter", adapter, "--call", "call.json", "--json")
 						cmd.Dir = gaitDir
-						_, err := cmd.Output()
+						out, err := cmd.Output()
 						codes[j] = exitCodeOf(t, err)
+						var m serviceAnswer
+						_ = json.Unmarshal(out, &m)
+						bridged[j] = m
 					}
 					if codes[0] != codes[1] || codes[1] != int(want.ExitCode) {
 						t.Errorf("bridge %s: v1 exit %d, gait exit %d, service exit_code %v", call, codes[0], codes[1], want.ExitCode)
 					}
+					if bridged[0].Verdict != bridged[1].Verdict || bridged[0].Digest != bridged[1].Digest ||
+						!slices.Equal(bridged[0].ReasonCodes, bridged[1].ReasonCodes) || !slices.Equal(bridged[0].Violations, bridged[1].Violations) {
+						t.Errorf("bridge %s:\nv1   %+v\ngait %+v", call, bridged[0], bridged[1])
+					}
 				}
+			}
+			if digests < 80 {
+				t.Errorf("only %d of 160 answers carried an intent_digest", digests)
 			}
 			// refusals: the same status from both
 			for _, c := range []struct{ ctype, body string }{
@@ -348,6 +383,6 @@ func sameAnswer(a, b serviceAnswer) bool {
 		}
 		return s
 	}
-	return a.Status == b.Status && a.Verdict == b.Verdict && a.ExitCode == b.ExitCode && a.OK == b.OK &&
+	return a.Status == b.Status && a.Verdict == b.Verdict && a.ExitCode == b.ExitCode && a.OK == b.OK && a.Digest == b.Digest &&
 		slices.Equal(norm(a.ReasonCodes), norm(b.ReasonCodes)) && slices.Equal(norm(a.Violations), norm(b.Violations))
 }
