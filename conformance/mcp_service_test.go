@@ -281,6 +281,9 @@ func genCall(r *rand.Rand) (adapter, call string) {
 	if r.IntN(4) == 0 {
 		extra += `, "session_id": "cc-1"`
 	}
+	if r.IntN(4) == 0 {
+		extra += fmt.Sprintf(`, "hook_event_name": %q`, pick("PreToolUse", " PostToolUse ", ""))
+	}
 	switch adapter = pick("mcp", "mcp", "mcp", "openai", "anthropic", "langchain", "claude_code"); adapter {
 	case "openai":
 		enc, _ := json.Marshal(args)

@@ -76,6 +76,7 @@ type adapterDoc struct {
 	ToolInput json.RawMessage `json:"tool_input"`
 	ToolName  string          `json:"tool_name"`
 	SessionID string          `json:"session_id"`
+	HookEvent string          `json:"hook_event_name"`
 	Function  *struct {
 		Name      string          `json:"name"`
 		Arguments json.RawMessage `json:"arguments"`
@@ -98,8 +99,9 @@ var ErrNoToolName = errors.New("tool call name is required")
 //	openai       {"function": {"name", "arguments"}} (arguments a JSON string or object)
 //	anthropic    {"name", "input"}
 //	langchain    {"tool", "tool_input"} (tool_input an object or a JSON string)
-//	claude_code  {"tool_name", "tool_input", "session_id"}; tool names map to tool.exec,
-//	             tool.write, tool.read, …, and the tool's command, file or URL is its target
+//	claude_code  {"tool_name", "tool_input", "session_id", "hook_event_name"}; tool names map
+//	             to tool.exec, tool.write, tool.read, …, the tool's command, file or URL is its
+//	             target, and the hook event is recorded in the context's auth_context
 //
 // Only these keys are read: an mcp call's "arguments" (the MCP wire name)
 // is ignored, as in v1, so its intent has empty args. Targets are never
@@ -177,6 +179,9 @@ func ParseAdapterCall(adapter string, raw []byte) (AdapterCall, error) {
 		}
 	case "claude_code":
 		req.Context.SessionID = doc.SessionID
+		if h := strings.TrimSpace(doc.HookEvent); h != "" {
+			req.Context.AuthContext = map[string]any{"adapter": "claude_code", "hook_event_name": h}
+		}
 		call.Context.SessionID = doc.SessionID
 		req.Targets = claudeCodeTargets(call.Tool, m)
 	}
