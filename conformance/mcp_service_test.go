@@ -353,6 +353,20 @@ func TestMCPServiceDifferential(t *testing.T) {
 						!slices.Equal(bridged[0].ReasonCodes, bridged[1].ReasonCodes) || !slices.Equal(bridged[0].Violations, bridged[1].Violations) {
 						t.Errorf("bridge %s:\nv1   %+v\ngait %+v", call, bridged[0], bridged[1])
 					}
+					if adapter == "mcp" {
+						// mcp proxy --call gates the same intent
+						var proxied [2]serviceAnswer
+						for j, bin := range []string{ref, gaitBin} {
+							cmd := exec.Command(bin, "mcp", "proxy", "--policy", "policy.yaml", "--call", "call.json", "--json")
+							cmd.Dir = gaitDir
+							out, err := cmd.Output()
+							_ = json.Unmarshal(out, &proxied[j])
+							proxied[j].Status, proxied[j].Digest, proxied[j].ExitCode = exitCodeOf(t, err), "", 0
+						}
+						if !sameAnswer(proxied[0], proxied[1]) {
+							t.Errorf("proxy --call %s:\nv1   %+v\ngait %+v", call, proxied[0], proxied[1])
+						}
+					}
 				}
 			}
 			if digests < 80 {

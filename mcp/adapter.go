@@ -157,9 +157,7 @@ func ParseAdapterCall(adapter string, raw []byte) (AdapterCall, error) {
 		return AdapterCall{}, fmt.Errorf("%s tool call %s: %w", adapter, tool, err)
 	}
 	call := AdapterCall{Tool: strings.TrimSpace(tool), Args: m, Canonical: c}
-	req := gate.IntentRequest{SchemaID: gate.IntentSchemaID, SchemaVersion: gate.SchemaVersion, CreatedAt: adapterCreatedAt,
-		ProducerVersion: adapterProducer, ToolName: call.Tool, Args: m, Targets: []gate.Target{},
-		Context: gate.IntentContext{Identity: adapterIdentity, Workspace: adapterWorkspace, RiskClass: adapterRiskClass}}
+	req := adapterRequest(call.Tool, m)
 	switch adapter {
 	case "mcp":
 		call.Server = doc.Server
@@ -187,6 +185,14 @@ func ParseAdapterCall(adapter string, raw []byte) (AdapterCall, error) {
 	}
 	call.Request = req
 	return call, nil
+}
+
+// adapterRequest is the intent v1 builds for a call with no targets,
+// provenance or context.
+func adapterRequest(tool string, args map[string]any) gate.IntentRequest {
+	return gate.IntentRequest{SchemaID: gate.IntentSchemaID, SchemaVersion: gate.SchemaVersion, CreatedAt: adapterCreatedAt,
+		ProducerVersion: adapterProducer, ToolName: tool, Args: args, Targets: []gate.Target{},
+		Context: gate.IntentContext{Identity: adapterIdentity, Workspace: adapterWorkspace, RiskClass: adapterRiskClass}}
 }
 
 func orDefault(s, def string) string {

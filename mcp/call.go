@@ -4,23 +4,40 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
+
+	"github.com/gait-dev/gait/gate"
 )
 
 // MaxCallBytes bounds a one-shot call file.
 const MaxCallBytes = 8 << 20
 
-// ToolCallRequest is one tool call read from a file: MCP tools/call params
-// ({"name", "arguments"}), a whole JSON-RPC tools/call request, or Gait's
-// {"tool_name", "args"}.
+// ToolCallRequest is one tool call read from a file: v1's mcp adapter call
+// ({"name", "args"} with optional targets, arg_provenance, delegation and
+// context), a whole JSON-RPC tools/call request ({"params": {"name",
+// "arguments"}}), or Gait's {"tool_name", "args"}.
 type ToolCallRequest struct {
 	Tool string
 	Args map[string]any
 	// Canonical is the canonical JSON of Args.
 	Canonical []byte
+	// Request is the intent the call is gated as, built as v1 builds it
+	// (see ParseAdapterCall): no targets are inferred from argument names.
+	Request gate.IntentRequest
+	// Server and RiskClass are the call's "server" and context risk class
+	// as written (v1's mcp adapter call only), for the policy's mcp_trust.
+	Server    *gate.MCPServer
+	RiskClass string
 }
 
 // ParseCall reads a one-shot tool call. name is used in errors.
 func ParseCall(name string, data []byte) (ToolCallRequest, error) {
+	return parseCall(name, data, false)
+}
+
+// parseCall reads a call; params marks the params of a JSON-RPC request,
+// whose arguments are MCP's "arguments".
+func parseCall(name string, data []byte, params bool) (ToolCallRequest, error) {
 	if len(data) > MaxCallBytes {
 		return ToolCallRequest{}, fmt.Errorf("%s: %d bytes is over the %d byte limit", name, len(data), MaxCallBytes)
 	}
@@ -44,7 +61,15 @@ func ParseCall(name string, data []byte) (ToolCallRequest, error) {
 		if doc.Method != "" && doc.Method != "tools/call" {
 			return ToolCallRequest{}, fmt.Errorf("%s: method %q is not tools/call", name, doc.Method)
 		}
-		return ParseCall(name, doc.Params)
+		return parseCall(name, doc.Params, true)
+	}
+	if doc.Name != "" && !params {
+		// v1's mcp adapter call: arguments are read from "args" only.
+		c, err := ParseAdapterCall("mcp", data)
+		if err != nil {
+			return ToolCallRequest{}, fmt.Errorf("%s: %w", name, err)
+		}
+		return ToolCallRequest{Tool: c.Tool, Args: c.Args, Canonical: c.Canonical, Request: c.Request, Server: c.Server, RiskClass: c.Context.RiskClass}, nil
 	}
 	tool, raw := doc.Name, doc.Arguments
 	if tool == "" {
@@ -63,5 +88,6 @@ func ParseCall(name string, data []byte) (ToolCallRequest, error) {
 	if err != nil {
 		return ToolCallRequest{}, fmt.Errorf("%s: %w", name, err)
 	}
-	return ToolCallRequest{Tool: tool, Args: args, Canonical: c}, nil
+	tool = strings.TrimSpace(tool)
+	return ToolCallRequest{Tool: tool, Args: args, Canonical: c, Request: adapterRequest(tool, args)}, nil
 }

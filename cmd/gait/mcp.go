@@ -149,13 +149,21 @@ func runMCPCall(a *app, o mcpProxyOptions) error {
 	}
 	call, err := mcp.ParseCall(o.call, data)
 	if err != nil {
-		return exitcode.Invalidf("%v; write the call as {\"name\": \"tool\", \"arguments\": {…}}", err)
+		return exitcode.Invalidf("%v; write the call as {\"name\": \"tool\", \"args\": {…}}", err)
 	}
-	d, in, evalErr := policy.EvaluateToolCall(call.Tool, call.Args, gate.ToolCallContext{})
+	d, in, evalErr := policy.EvaluateRequest(call.Request)
 	if evalErr == nil && in != nil {
 		if d, _, err = gate.NewLimits(o.rateLimitState).Apply(d, in, a.now()); err != nil {
 			return err
 		}
+	}
+	if mt := policy.MCPTrust(); mt != nil && evalErr == nil {
+		// as the gate service and mcp bridge do
+		var server gate.MCPServer
+		if call.Server != nil {
+			server = *call.Server
+		}
+		d = mt.ApplyTrust(d, mt.Check(server, call.RiskClass, false, a.now()))
 	}
 	if evalErr != nil && d.Verdict == gate.Allow {
 		d.Verdict = gate.Block
