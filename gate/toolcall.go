@@ -37,8 +37,9 @@ var targetArgNames = map[string][]string{
 }
 
 // IntentFromToolCall turns a recorded tool call into an intent request, so
-// regress and the MCP proxy can gate calls that were not written as
-// intents. Targets are derived from common argument names (path, file, url,
+// regress and the MCP proxy in front of an upstream server can gate calls
+// that were not written as intents (the gate service's adapters build v1's
+// intent instead, with no inferred targets, and call EvaluateRequest). Targets are derived from common argument names (path, file, url,
 // host, table, repo, query, command, ...); a string value that parses as an
 // absolute http(s) URL becomes a url target whatever its key. Every
 // top-level argument gets an arg_provenance entry with ctx.Source.

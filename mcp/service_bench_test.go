@@ -12,7 +12,7 @@ import (
 // encode.
 func BenchmarkServiceDecision(b *testing.B) {
 	h := newTestService(&testing.T{}, nil).Handler()
-	body := []byte(`{"call":{"name":"db.drop","arguments":{"table":"users"}}}`)
+	body := []byte(`{"call":{"name":"db.drop","args":{"table":"users"}}}`)
 	b.ReportAllocs()
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodPost, "/v1/evaluate", bytes.NewReader(body))

@@ -23,9 +23,13 @@ GATE_TOKEN = os.environ.get("GAIT_GATE_TOKEN", "")  # for --auth-mode token
 TIMEOUT_SECONDS = 2.0
 
 
-def ask_gate(name, arguments, server=None, context=None):
-    """Returns the gate service's answer for one MCP-style tool call."""
-    call = {"name": name, "arguments": arguments}
+def ask_gate(name, arguments, server=None, context=None, targets=None):
+    """Returns the gate service's answer for one tool call in the mcp adapter's
+    format: {"name", "args"} (the gate reads "args", not MCP's "arguments"),
+    with optional "targets", "server" and "context"."""
+    call = {"name": name, "args": arguments}
+    if targets:
+        call["targets"] = targets
     if server:
         call["server"] = server
     if context:

@@ -23,9 +23,9 @@ import (
 )
 
 var bodies = [][]byte{
-	[]byte(`{"call":{"name":"fs.read","arguments":{"path":"README.md"}}}`),
-	[]byte(`{"call":{"name":"db.drop","arguments":{"table":"users"}}}`),
-	[]byte(`{"call":{"name":"email.send","arguments":{"to":"a@example.com","body":"hi"}}}`),
+	[]byte(`{"call":{"name":"fs.read","args":{"path":"README.md"}}}`),
+	[]byte(`{"call":{"name":"db.drop","args":{"table":"users"}}}`),
+	[]byte(`{"call":{"name":"email.send","args":{"to":"a@example.com","body":"hi"}}}`),
 }
 
 func main() {
