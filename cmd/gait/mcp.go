@@ -138,14 +138,9 @@ func runMCPCall(a *app, o mcpProxyOptions) error {
 	if err != nil {
 		return err
 	}
-	var data []byte
-	if o.call == "-" {
-		data, err = io.ReadAll(io.LimitReader(a.in, mcp.MaxCallBytes+1))
-	} else {
-		data, err = os.ReadFile(o.call)
-	}
+	data, err := a.readCall(o.call)
 	if err != nil {
-		return exitcode.Invalidf("%s: cannot read the call: %v; pass --call with a JSON file (or - for stdin)", o.call, unwrapPathErr(err))
+		return err
 	}
 	call, err := mcp.ParseCall(o.call, data)
 	if err != nil {

@@ -203,17 +203,9 @@ func runMCPBridge(a *app, o mcpBridgeOptions) error {
 	if err != nil {
 		return err
 	}
-	var data []byte
-	if o.call == "-" {
-		data, err = io.ReadAll(io.LimitReader(a.in, mcp.MaxCallBytes+1))
-	} else {
-		data, err = os.ReadFile(o.call)
-	}
+	data, err := a.readCall(o.call)
 	if err != nil {
-		return exitcode.Invalidf("%s: cannot read the call: %v; pass --call with a JSON file (or - for stdin)", o.call, unwrapPathErr(err))
-	}
-	if len(data) > mcp.MaxCallBytes {
-		return exitcode.Invalidf("%s: over the %d byte limit", o.call, mcp.MaxCallBytes)
+		return err
 	}
 	res, err := svc.Evaluate(mcp.EvaluateRequest{RunID: o.runID, Call: data, EmitRunpack: o.runpackDir != "", EmitPack: o.packDir != "",
 		TracePath: o.traceOut, RunpackOut: o.runpackOut, PackOut: o.packOut})
@@ -283,4 +275,26 @@ func runMCPVerify(a *app, o mcpVerifyOptions) error {
 		return silent(code)
 	}
 	return nil
+}
+
+// readCall reads the tool call of --call (a file, or - for stdin), refusing
+// one above mcp.MaxCallBytes before reading further.
+func (a *app) readCall(path string) ([]byte, error) {
+	var r io.Reader = a.in
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, exitcode.Invalidf("%s: cannot read the call: %v; pass --call with a JSON file (or - for stdin)", path, unwrapPathErr(err))
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, mcp.MaxCallBytes+1))
+	if err != nil {
+		return nil, exitcode.Invalidf("%s: cannot read the call: %v; pass --call with a JSON file (or - for stdin)", path, unwrapPathErr(err))
+	}
+	if len(data) > mcp.MaxCallBytes {
+		return nil, exitcode.Invalidf("%s: over the %d byte limit; a tool call is one small JSON object", path, mcp.MaxCallBytes)
+	}
+	return data, nil
 }
