@@ -162,6 +162,30 @@ func appendDocFixture(b []byte, f *FixtureResult, first bool) []byte {
 	return b
 }
 
+// appendJSONArray appends list as encoding/json's indented form does, one
+// element per line, each written by elem.
+func appendJSONArray[T any](b []byte, list []T, indent string, elem func([]byte, T) []byte) []byte {
+	if list == nil {
+		return append(b, "null"...)
+	}
+	if len(list) == 0 {
+		return append(b, "[]"...)
+	}
+	b = append(b, '[')
+	for i, e := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '\n')
+		b = append(b, indent...)
+		b = append(b, "  "...)
+		b = elem(b, e)
+	}
+	b = append(b, '\n')
+	b = append(b, indent...)
+	return append(b, ']')
+}
+
 // appendJSONValue appends v as encoding/json encodes it with
 // SetEscapeHTML(false) and SetIndent(indent, "  ") (indent being the
 // indentation of the line v starts on). Types other than the ones the
@@ -200,45 +224,9 @@ func appendJSONValue(b []byte, v any, indent string) []byte {
 			return strconv.AppendFloat(b, v, 'f', -1, 64)
 		}
 	case []string:
-		if v == nil {
-			return append(b, "null"...)
-		}
-		if len(v) == 0 {
-			return append(b, "[]"...)
-		}
-		b = append(b, '[')
-		for i, s := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '\n')
-			b = append(b, indent...)
-			b = append(b, "  "...)
-			b = appendJSONString(b, s)
-		}
-		b = append(b, '\n')
-		b = append(b, indent...)
-		return append(b, ']')
+		return appendJSONArray(b, v, indent, func(b []byte, s string) []byte { return appendJSONString(b, s) })
 	case []any:
-		if v == nil {
-			return append(b, "null"...)
-		}
-		if len(v) == 0 {
-			return append(b, "[]"...)
-		}
-		b = append(b, '[')
-		for i, e := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, '\n')
-			b = append(b, indent...)
-			b = append(b, "  "...)
-			b = appendJSONValue(b, e, indent+"  ")
-		}
-		b = append(b, '\n')
-		b = append(b, indent...)
-		return append(b, ']')
+		return appendJSONArray(b, v, indent, func(b []byte, e any) []byte { return appendJSONValue(b, e, indent+"  ") })
 	case map[string]any:
 		if v == nil {
 			return append(b, "null"...)
