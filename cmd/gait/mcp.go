@@ -331,7 +331,7 @@ func serveMCP(ctx context.Context, a *app, listen string, server *sdk.Server, ha
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return exitcode.Invalidf("--listen %s: %v", listen, err)
+		return exitcode.Invalidf("--listen %s: %v; pass a free host:port such as 127.0.0.1:8787 (port 0 picks one)", listen, err)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	a.diag("gait: mcp listening url=http://%s/mcp", ln.Addr())

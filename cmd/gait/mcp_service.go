@@ -140,7 +140,7 @@ func runMCPService(a *app, o mcpServiceOptions, listen string) error {
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return exitcode.Invalidf("--listen %s: %v", listen, err)
+		return exitcode.Invalidf("--listen %s: %v; pass a free host:port such as 127.0.0.1:8787 (port 0 picks one)", listen, err)
 	}
 	tuneForServing()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
