@@ -14,6 +14,7 @@ import (
 
 	"github.com/gait-dev/gait/internal/digest"
 	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/internal/jcs"
 )
 
 // IntentRequest is the wire form of a gait.gate.intent_request: what an
@@ -332,8 +333,9 @@ func ParseIntent(data []byte, profile Profile) (*Intent, error) {
 // normalizedDoc is the document whose digest is the intent digest. Its
 // shape follows Gait v1 so digests agree across implementations.
 type normalizedDoc struct {
-	ToolName        string           `json:"tool_name"`
-	Args            map[string]any   `json:"args"`
+	ToolName string `json:"tool_name"`
+	Args     any    `json:"args"` // the args, or their canonical JSON
+
 	Targets         []Target         `json:"targets"`
 	ArgProvenance   []ArgProvenance  `json:"arg_provenance,omitempty"`
 	SkillProvenance *SkillProvenance `json:"skill_provenance,omitempty"`
@@ -403,10 +405,14 @@ func normalize(req IntentRequest) (*Intent, error) {
 			in.destructive = true
 		}
 	}
-	if in.ArgsDigest, err = digest.JSON(args); err != nil {
+	// The args are canonicalized once: for their digest and, as raw JSON,
+	// inside the intent document.
+	canonArgs, err := jcs.Marshal(args)
+	if err != nil {
 		return nil, fmt.Errorf("args: %w", err)
 	}
-	doc := normalizedDoc{ToolName: tool, Args: args, Targets: targets, ArgProvenance: prov, SkillProvenance: skill, Delegation: del, Context: ctx}
+	in.ArgsDigest = digest.Bytes(canonArgs)
+	doc := normalizedDoc{ToolName: tool, Args: json.RawMessage(canonArgs), Targets: targets, ArgProvenance: prov, SkillProvenance: skill, Delegation: del, Context: ctx}
 	if in.IntentDigest, err = digest.JSON(doc); err != nil {
 		return nil, err
 	}
@@ -465,6 +471,9 @@ func normValue(v any, depth int) (any, error) {
 
 func lowTrim(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
+// discoveryWords spells a discovery method with underscores.
+var discoveryWords = strings.NewReplacer("-", "_", " ", "_")
+
 func normTargets(tool string, in []Target) ([]Target, error) {
 	out := make([]Target, 0, len(in))
 	for _, t := range in {
@@ -488,7 +497,7 @@ func normTargets(tool string, in []Target) ([]Target, error) {
 		if n.EndpointDomain == "" {
 			n.EndpointDomain = inferDomain(n.Kind, n.Value)
 		}
-		n.DiscoveryMethod = strings.NewReplacer("-", "_", " ", "_").Replace(lowTrim(t.DiscoveryMethod))
+		n.DiscoveryMethod = discoveryWords.Replace(lowTrim(t.DiscoveryMethod))
 		if n.DiscoveryMethod == "" {
 			n.DiscoveryMethod = "unknown"
 		}

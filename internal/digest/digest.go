@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sync"
 
 	"github.com/gait-dev/gait/internal/jcs"
 )
@@ -17,7 +18,10 @@ func Bytes(b []byte) string {
 
 // JSON returns the hex SHA-256 of the RFC 8785 canonical form of v.
 func JSON(v any) (string, error) {
-	c, err := jcs.Marshal(v)
+	b := bufs.Get().(*[]byte)
+	defer putBuf(b)
+	c, err := jcs.Append((*b)[:0], v)
+	*b = c
 	if err != nil {
 		return "", err
 	}
@@ -26,11 +30,23 @@ func JSON(v any) (string, error) {
 
 // RawJSON returns the hex SHA-256 of the canonical form of a JSON document.
 func RawJSON(doc []byte) (string, error) {
-	c, err := jcs.Canonicalize(doc)
+	b := bufs.Get().(*[]byte)
+	defer putBuf(b)
+	c, err := jcs.AppendCanonical((*b)[:0], doc)
+	*b = c
 	if err != nil {
 		return "", err
 	}
 	return Bytes(c), nil
+}
+
+// bufs holds the canonical bytes of a digest while they are hashed.
+var bufs = sync.Pool{New: func() any { return new([]byte) }}
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= 1<<20 {
+		bufs.Put(b)
+	}
 }
 
 // Valid reports whether s looks like a hex SHA-256 digest.

@@ -9,7 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -104,9 +107,9 @@ func oracleEncode(buf *bytes.Buffer, v any) error {
 			buf.WriteString("false")
 		}
 	case string:
-		writeString(buf, t)
+		WriteString(buf, t)
 	case json.Number:
-		s, err := formatNumber(string(t))
+		s, err := oracleFormatNumber(string(t))
 		if err != nil {
 			return err
 		}
@@ -129,7 +132,7 @@ func oracleEncode(buf *bytes.Buffer, v any) error {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			writeString(buf, m.key)
+			WriteString(buf, m.key)
 			buf.WriteByte(':')
 			if err := oracleEncode(buf, m.val); err != nil {
 				return err
@@ -165,3 +168,48 @@ var _ = errors.New
 var _ = fmt.Sprint
 var _ = io.EOF
 var _ = slices.Sort[[]int]
+
+// oracleFormatNumber is the string-based ECMAScript number formatting the
+// package used first, kept to check appendFloat.
+func oracleFormatNumber(lit string) (string, error) {
+	f, err := strconv.ParseFloat(lit, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return "", fmt.Errorf("jcs: number %s is not representable as an IEEE 754 double", lit)
+	}
+	if f == 0 {
+		return "0", nil
+	}
+	neg := f < 0
+	if neg {
+		f = -f
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64)
+	mant, expStr, _ := strings.Cut(e, "e")
+	digits := strings.Replace(mant, ".", "", 1)
+	exp, _ := strconv.Atoi(expStr)
+	n := exp + 1
+	k := len(digits)
+	var out string
+	switch {
+	case k <= n && n <= 21:
+		out = digits + strings.Repeat("0", n-k)
+	case 0 < n && n <= 21:
+		out = digits[:n] + "." + digits[n:]
+	case -6 < n && n <= 0:
+		out = "0." + strings.Repeat("0", -n) + digits
+	default:
+		sign := "+"
+		if n-1 < 0 {
+			sign = "-"
+		}
+		m := digits[:1]
+		if k > 1 {
+			m += "." + digits[1:]
+		}
+		out = m + "e" + sign + strconv.Itoa(abs(n-1))
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out, nil
+}
