@@ -5,13 +5,21 @@
 //
 //	gait mcp serve --policy examples/python-dispatcher/policy.yaml --listen 127.0.0.1:8787 &
 //	go run ./scripts/gateload -url http://127.0.0.1:8787 -clients 1,8,64 -n 20000 -rate 2000 -soak 60s -pid $!
+//
+// With -raw, each closed-loop client is one keep-alive TCP connection that
+// writes a prepared HTTP/1.1 request and reads the answer by its
+// Content-Length: on a two-core machine the client shares the cores with
+// the server, and net/http's client costs about as much CPU per call as
+// the server does, so -raw shows more of the server's own latency.
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -35,6 +43,7 @@ func main() {
 	rate := flag.Int("rate", 2000, "soak rate in decisions per second (0: no soak)")
 	soak := flag.Duration("soak", time.Minute, "soak duration")
 	pid := flag.Int("pid", 0, "server process id, to sample its resident memory during the soak")
+	raw := flag.Bool("raw", false, "closed loop over raw keep-alive HTTP/1.1 connections instead of net/http's client")
 	flag.Parse()
 	endpoint := *url + "/v1/evaluate"
 	tr := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute}
@@ -53,7 +62,13 @@ func main() {
 			fmt.Fprintln(os.Stderr, "gateload: bad -clients", f)
 			os.Exit(2)
 		}
-		lat, wall := closedLoop(client, endpoint, c, *n)
+		var lat []time.Duration
+		var wall time.Duration
+		if *raw {
+			lat, wall = closedLoopRaw(*url, c, *n)
+		} else {
+			lat, wall = closedLoop(client, endpoint, c, *n)
+		}
 		fmt.Printf("| %d | %d | %s | %s | %s | %.0f |\n", c, len(lat), pct(lat, 50), pct(lat, 99), lat[len(lat)-1].Round(time.Microsecond), float64(len(lat))/wall.Seconds())
 	}
 	if *rate > 0 {
@@ -103,6 +118,98 @@ func closedLoop(c *http.Client, url string, clients, n int) ([]time.Duration, ti
 	wall := time.Since(start)
 	slices.Sort(lat)
 	return lat, wall
+}
+
+// closedLoopRaw is closedLoop with one raw keep-alive connection per client.
+func closedLoopRaw(base string, clients, n int) ([]time.Duration, time.Duration) {
+	host := strings.TrimPrefix(base, "http://")
+	reqs := make([][]byte, len(bodies))
+	for i, b := range bodies {
+		reqs[i] = fmt.Appendf(nil, "POST /v1/evaluate HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", host, len(b), b)
+	}
+	conns := make([]*rawConn, clients)
+	for i := range conns {
+		c, err := dialRaw(host)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gateload:", err)
+			os.Exit(1)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	lat := make([]time.Duration, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for _, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				t := time.Now()
+				if err := c.roundTrip(reqs[i%len(reqs)]); err != nil {
+					fmt.Fprintln(os.Stderr, "gateload:", err)
+					os.Exit(1)
+				}
+				lat[i] = time.Since(t)
+			}
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	slices.Sort(lat)
+	return lat, wall
+}
+
+type rawConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func dialRaw(host string) (*rawConn, error) {
+	c, err := net.Dial("tcp", host)
+	if err != nil {
+		return nil, err
+	}
+	return &rawConn{c, bufio.NewReaderSize(c, 16<<10)}, nil
+}
+
+// roundTrip writes one request and reads its response: status line,
+// headers up to the blank line, then Content-Length bytes of body.
+func (c *rawConn) roundTrip(req []byte) error {
+	if _, err := c.Write(req); err != nil {
+		return err
+	}
+	status, err := c.r.ReadSlice('\n')
+	if err != nil {
+		return err
+	}
+	if !bytes.HasPrefix(status, []byte("HTTP/1.1 200 ")) {
+		return fmt.Errorf("status %q", bytes.TrimSpace(status))
+	}
+	length := -1
+	for {
+		line, err := c.r.ReadSlice('\n')
+		if err != nil {
+			return err
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			break
+		}
+		if k, v, ok := bytes.Cut(line, []byte(":")); ok && strings.EqualFold(string(k), "Content-Length") {
+			length, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+		}
+	}
+	if length < 0 {
+		return fmt.Errorf("response without Content-Length")
+	}
+	_, err = c.r.Discard(length)
+	return err
 }
 
 // openLoop sends rate decisions a second for dur from a fixed pool of

@@ -4,7 +4,10 @@
 // shared machine falls on all alike) and reported as min / median / max
 // wall time from fork to exit, and the CPU time each process used:
 //
-//	make build && go run ./scripts/startup -gait bin/gait -n 50
+//	make build && go run ./scripts/startup -gait bin/gait -n 50 [-reference path/to/gait-v1]
+//
+// With -reference, the same two commands of another gait binary (such as
+// the v1 reference) are timed in the same rounds.
 //
 // Run it from the repository root (gate eval reads testdata/gate).
 package main
@@ -23,6 +26,7 @@ import (
 func main() {
 	gait := flag.String("gait", "bin/gait", "gait binary to measure")
 	n := flag.Int("n", 50, "runs of each command")
+	reference := flag.String("reference", "", "another gait binary to time alongside (optional)")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "gait-startup-")
 	if err != nil {
@@ -50,6 +54,20 @@ func main() {
 		{"`gait version`", []string{bin, "version"}},
 		{"`gait gate eval` (allow, trace written)", []string{bin, "gate", "eval", "--policy", "testdata/gate/policy/strict.yaml",
 			"--intent", "testdata/gate/intents/read.json", "--trace-out", trace}},
+	}
+	if *reference != "" {
+		ref, err := filepath.Abs(*reference)
+		if err != nil {
+			fail(err)
+		}
+		cases = append(cases, []struct {
+			name string
+			argv []string
+		}{
+			{"reference `gait version`", []string{ref, "version"}},
+			{"reference `gait gate eval` (allow, trace written)", []string{ref, "gate", "eval", "--policy", "testdata/gate/policy/strict.yaml",
+				"--intent", "testdata/gate/intents/read.json", "--trace-out", trace}},
+		}...)
 	}
 	times := make([][]time.Duration, len(cases))
 	cpu := make([][]time.Duration, len(cases))
