@@ -624,7 +624,7 @@ func (p *parser) encode(out []byte, v any, depth, level int) ([]byte, error) {
 		if t == nil {
 			return append(out, "null"...), nil
 		}
-		return p.canonicalRaw(out, t)
+		return AppendCanonical(out, t)
 	case []any:
 		if t == nil {
 			return append(out, "null"...), nil
@@ -667,24 +667,7 @@ func (p *parser) encode(out []byte, v any, depth, level int) ([]byte, error) {
 	if err != nil {
 		return out, err
 	}
-	return p.canonicalRaw(out, raw)
-}
-
-// canonicalRaw canonicalizes a JSON document in the middle of an encode.
-func (p *parser) canonicalRaw(out, raw []byte) ([]byte, error) {
-	q := parsers.Get().(*parser)
-	defer q.release()
-	q.data, q.pos = raw, 0
-	q.skipSpace()
-	res, err := q.value(out, 0, 0)
-	if err != nil {
-		return out, err
-	}
-	q.skipSpace()
-	if q.pos != len(q.data) {
-		return out, errors.New("jcs: trailing data after JSON value")
-	}
-	return res, nil
+	return AppendCanonical(out, raw)
 }
 
 func encodeMap[V any](p *parser, out []byte, m map[string]V, depth, level int) ([]byte, error) {
@@ -713,7 +696,7 @@ func encodeMap[V any](p *parser, out []byte, m map[string]V, depth, level int) (
 		if err != nil {
 			return out, err
 		}
-		return p.canonicalRaw(out, raw)
+		return AppendCanonical(out, raw)
 	}
 	out = append(out, '{')
 	for i, k := range keys {
