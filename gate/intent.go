@@ -412,8 +412,8 @@ func normalize(req IntentRequest) (*Intent, error) {
 		return nil, fmt.Errorf("args: %w", err)
 	}
 	in.ArgsDigest = digest.Bytes(canonArgs)
-	doc := normalizedDoc{ToolName: tool, Args: json.RawMessage(canonArgs), Targets: targets, ArgProvenance: prov, SkillProvenance: skill, Delegation: del, Context: ctx}
-	if in.IntentDigest, err = digest.JSON(doc); err != nil {
+	doc := normalizedDoc{ToolName: tool, Targets: targets, ArgProvenance: prov, SkillProvenance: skill, Delegation: del, Context: ctx}
+	if in.IntentDigest, err = intentDigest(doc, canonArgs); err != nil {
 		return nil, err
 	}
 	return in, nil

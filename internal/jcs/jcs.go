@@ -486,11 +486,18 @@ func isASCII[T string | []byte](s T) bool {
 
 const hexDigits = "0123456789abcdef"
 
-// WriteString appends s as a canonical JSON string.
-func WriteString(buf *bytes.Buffer, s string) { buf.Write(appendString(buf.AvailableBuffer(), s)) }
+// WriteString appends s as a canonical JSON string, invalid UTF-8 written
+// as U+FFFD as encoding/json writes it.
+func WriteString(buf *bytes.Buffer, s string) { buf.Write(AppendString(buf.AvailableBuffer(), s)) }
 
-// AppendString appends s as a canonical JSON string to dst.
-func AppendString(dst []byte, s string) []byte { return appendString(dst, s) }
+// AppendString appends s to dst as a canonical JSON string, invalid UTF-8
+// written as U+FFFD as encoding/json writes it.
+func AppendString(dst []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		return appendString(dst, fixUTF8(nil, s))
+	}
+	return appendString(dst, s)
+}
 
 func appendString[T string | []byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
@@ -599,10 +606,7 @@ func (p *parser) encode(out []byte, v any, depth, level int) ([]byte, error) {
 	case bool:
 		return strconv.AppendBool(out, t), nil
 	case string:
-		if !utf8.ValidString(t) {
-			return appendString(out, fixUTF8(nil, t)), nil
-		}
-		return appendString(out, t), nil
+		return AppendString(out, t), nil
 	case json.Number:
 		if t == "" {
 			return append(out, '0'), nil // as encoding/json writes an empty Number
