@@ -316,3 +316,18 @@ func IsPack(path string) bool {
 	defer a.Close()
 	return a.Has(FilePackManifest)
 }
+
+// SameAsStored reports whether the runpack at path has rp's content: its
+// manifest (which lists every file's digest, and the signatures) is
+// byte-identical to rp's. Only the manifest is read, so checking before
+// replacing a large runpack costs little. A missing or unreadable file is
+// not the same.
+func (rp *Runpack) SameAsStored(path string) bool {
+	a, err := safezip.Open(path, readLimits)
+	if err != nil {
+		return false
+	}
+	defer a.Close()
+	_, raw, err := readManifest(path, a)
+	return err == nil && bytes.Equal(raw, rp.files[FileManifest])
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -100,14 +99,13 @@ signed; in dev mode it is signed only when a key is given.`,
 				return exitcode.Wrap(exitcode.Of(err), fmt.Errorf("%s: %w", input, err))
 			}
 			path := pack.DefaultPath(outDir, rp.Manifest.RunID)
-			previous, readErr := os.ReadFile(path)
+			_, statErr := os.Stat(path)
+			replaced := statErr == nil && !rp.SameAsStored(path)
 			if err := rp.WriteFile(path); err != nil {
 				return err
 			}
-			if readErr == nil {
-				if now, err := os.ReadFile(path); err == nil && !bytes.Equal(previous, now) {
-					a.diag("gait: %s: replaced a runpack with different content; pass --run-id to keep both", path)
-				}
+			if replaced {
+				a.diag("gait: %s: replaced a runpack with different content; pass --run-id to keep both", path)
 			}
 			sig := pack.SignatureMissing
 			keyID := ""
