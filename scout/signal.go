@@ -29,8 +29,34 @@ const (
 
 	DriverPolicy        = "policy_change"
 	DriverResultShape   = "tool_result_shape_change"
+	DriverReference     = "reference_set_change"
 	DriverConfiguration = "configuration_change"
 )
+
+// driverWords name a reason code's driver: the first group with a word
+// the code contains wins. A policy word other than violation also adds 20
+// to the family's score.
+var driverWords = []struct {
+	driver string
+	bonus  bool
+	words  []string
+}{
+	{DriverPolicy, true, []string{"policy", "approval", "blocked", "credential"}},
+	{DriverPolicy, false, []string{"violation"}},
+	{DriverResultShape, false, []string{"result_status", "diff", "schema", "grader", "unexpected_exit_code"}},
+	{DriverReference, false, []string{"ref", "source", "receipt", "retrieval"}},
+}
+
+// driverOf returns the driver of one reason code ("" when it has none)
+// and whether it adds the policy bonus.
+func driverOf(code string) (driver string, bonus bool) {
+	for _, g := range driverWords {
+		if slices.ContainsFunc(g.words, func(w string) bool { return strings.Contains(code, w) }) {
+			return g.driver, g.bonus
+		}
+	}
+	return "", false
+}
 
 // SignalReport is a gait.scout.signal_report document.
 type SignalReport struct {
@@ -62,6 +88,11 @@ type Fingerprint struct {
 	ReasonCodeVector  []string `json:"reason_code_vector"`
 	RefReceiptDigests []string `json:"ref_receipt_digests"`
 	SourceRunpack     string   `json:"source_runpack"`
+	// TraceCount is the number of gate trace files that belong to the run,
+	// RegressEvidenceSeen whether a regress result has a failing grader
+	// for it. Neither is part of the fingerprint.
+	TraceCount          int  `json:"trace_count,omitempty"`
+	RegressEvidenceSeen bool `json:"regress_evidence_seen,omitempty"`
 }
 
 // Family groups the runs with one fingerprint.
@@ -105,6 +136,8 @@ var suggestions = map[string]Suggestion{
 		LikelyScope: "policy YAML + policy fixtures"},
 	DriverResultShape: {Kind: "regress_fixture", Summary: "Add or update a regress fixture, then run `gait regress run`.",
 		LikelyScope: "fixtures/* + gait.yaml"},
+	DriverReference: {Kind: "regress_fixture", Summary: "Pin the retrieval filters and the set of reference receipts, record the run again, then run `gait regress run`.",
+		LikelyScope: "run input + refs receipts"},
 	DriverConfiguration: {Kind: "configuration", Summary: "Pin the runtime, model and tool configuration, then record the run again and bootstrap a regress fixture from it.",
 		LikelyScope: "wrapper runtime config + CI env"},
 }
@@ -116,30 +149,57 @@ var classBase = map[string]int{report.ClassRead: 45, report.ClassExecute: 75, re
 // SignalOptions configures BuildSignal.
 type SignalOptions struct {
 	Runs            []string // runpack paths
+	Traces          []string // gate trace paths (gait.gate.trace)
+	Regress         []string // regress result paths (gait.regress.result)
 	ProducerVersion string
 }
 
 // BuildSignal fingerprints each runpack and groups identical fingerprints
-// into families, ranked by severity. The severity score is the base of the
-// riskiest tool class (read 45, execute 75, write 105, destructive 135)
-// plus the number of runs (at most 10), plus the number of distinct
-// non-ok result statuses (at most 10), plus 20 when a result was blocked
-// (a policy driver); 110 and above is high, 70 and above medium.
+// into families, ranked by severity.
+//
+// A run's reason codes are its non-ok result statuses
+// (result_status_<status>), what the gate traces that belong to it
+// answered (trace_verdict_<verdict> unless allow, violation_<name>) and the
+// reason codes of the failing graders of its regress fixtures. A trace
+// belongs to the run whose id is its correlation_id, else its trace_id; a
+// fixture to the run its details.run_id names, else the run named like the
+// fixture. Traces and fixtures of runs not given are ignored.
+//
+// The severity score is the base of the riskiest tool class (read 45,
+// execute 75, write 105, destructive 135) plus the number of runs (at most
+// 10), plus the number of reason codes (at most 9), plus 20 when a code
+// names a policy, an approval, a blocked call or a credential; 110 and
+// above is high, 70 and above medium.
 func BuildSignal(opts SignalOptions) (*SignalReport, error) {
 	if len(opts.Runs) == 0 {
 		return nil, exitcode.Invalidf("no runpacks to fingerprint; pass --runs <run_id|runpack.zip|dir>")
 	}
 	rep := &SignalReport{SchemaID: SignalReportSchemaID, SchemaVersion: SchemaVersion, CreatedAt: CreatedAt,
 		ProducerVersion: opts.ProducerVersion, Fingerprints: []Fingerprint{}, Families: []Family{}, TopIssues: []Issue{}}
-	for _, p := range opts.Runs {
+	runpacks := make([]*pack.Runpack, len(opts.Runs))
+	ids := map[string]bool{}
+	for i, p := range opts.Runs {
 		rp, err := pack.Open(p)
 		if err != nil {
 			return nil, exitcode.Invalidf("%s: %v; pass a runpack written by `gait run record` or `gait demo`", p, err)
 		}
-		fp, err := fingerprintRun(rp, p, opts.ProducerVersion)
+		runpacks[i] = rp
+		ids[rp.Manifest.RunID] = true
+	}
+	seen, err := observations(ids, opts.Traces, opts.Regress)
+	if err != nil {
+		return nil, err
+	}
+	for i, rp := range runpacks {
+		ob := seen[rp.Manifest.RunID]
+		if ob == nil {
+			ob = &observation{}
+		}
+		fp, err := fingerprintRun(rp, opts.Runs[i], opts.ProducerVersion, ob.codes)
 		if err != nil {
 			return nil, err
 		}
+		fp.TraceCount, fp.RegressEvidenceSeen = len(ob.traces), ob.regress
 		rep.Fingerprints = append(rep.Fingerprints, fp)
 	}
 	slices.SortStableFunc(rep.Fingerprints, func(a, b Fingerprint) int {
@@ -164,6 +224,49 @@ func BuildSignal(opts SignalOptions) (*SignalReport, error) {
 	return rep, nil
 }
 
+// observation is what the traces and regress results say about one run.
+type observation struct {
+	codes   []string        // reason codes they add
+	traces  map[string]bool // the trace files that belong to the run
+	regress bool            // a regress result has a failing grader for it
+}
+
+// observations reads the gate traces and regress results and returns what
+// they say, by run id, about the runs in ids.
+func observations(ids map[string]bool, traces, results []string) (map[string]*observation, error) {
+	out := map[string]*observation{}
+	of := func(run string) *observation {
+		if out[run] == nil {
+			out[run] = &observation{traces: map[string]bool{}}
+		}
+		return out[run]
+	}
+	for _, p := range traces {
+		tr, err := readTrace(p)
+		if err != nil {
+			return nil, err
+		}
+		if run, ok := tr.runFor(ids); ok {
+			ob := of(run)
+			ob.codes = append(ob.codes, tr.codes()...)
+			ob.traces[p] = true
+		}
+	}
+	for _, p := range results {
+		byRun, err := regressCodes(p)
+		if err != nil {
+			return nil, err
+		}
+		for run, codes := range byRun {
+			if ids[run] {
+				ob := of(run)
+				ob.codes, ob.regress = append(ob.codes, codes...), true
+			}
+		}
+	}
+	return out, nil
+}
+
 // receipt holds the reference-receipt fields a fingerprint uses.
 type receipt struct {
 	SourceType    string `json:"source_type"`
@@ -171,7 +274,9 @@ type receipt struct {
 	ContentDigest string `json:"content_digest"`
 }
 
-func fingerprintRun(rp *pack.Runpack, source, producer string) (Fingerprint, error) {
+// fingerprintRun fingerprints one runpack; extra are the reason codes its
+// traces and regress results add.
+func fingerprintRun(rp *pack.Runpack, source, producer string, extra []string) (Fingerprint, error) {
 	fp := Fingerprint{SchemaID: FingerprintSchemaID, SchemaVersion: SchemaVersion, CreatedAt: CreatedAt, ProducerVersion: producer,
 		RunID: rp.Manifest.RunID, SourceRunpack: source, ActionSequence: []string{}, ToolClasses: []string{},
 		TargetSystems: []string{}, ReasonCodeVector: []string{}, RefReceiptDigests: []string{}}
@@ -180,18 +285,17 @@ func fingerprintRun(rp *pack.Runpack, source, producer string) (Fingerprint, err
 		fp.ToolClasses = append(fp.ToolClasses, report.ToolClass(in.ToolName))
 	}
 	for _, r := range rp.Results {
-		if s := strings.ToLower(strings.TrimSpace(r.Status)); s != "" && s != "ok" {
-			fp.ReasonCodeVector = append(fp.ReasonCodeVector, "result_status_"+normalizeIdentifier(s))
+		if s := signalCode(r.Status); s != "ok" {
+			fp.ReasonCodeVector = append(fp.ReasonCodeVector, "result_status_"+s)
 		}
 	}
+	fp.ReasonCodeVector = append(fp.ReasonCodeVector, extra...)
 	for _, raw := range rp.Refs.Receipts {
 		var rc receipt
 		if err := json.Unmarshal(raw, &rc); err != nil {
 			return fp, exitcode.Invalidf("%s: refs.json receipt: %v; record the run again with `gait run record`", source, err)
 		}
-		if rc.SourceType != "" || rc.SourceLocator != "" {
-			fp.TargetSystems = append(fp.TargetSystems, normalizeIdentifier(rc.SourceType)+":"+normalizeIdentifier(rc.SourceLocator))
-		}
+		fp.TargetSystems = append(fp.TargetSystems, signalCode(rc.SourceType)+":"+signalCode(rc.SourceLocator))
 		if rc.ContentDigest != "" {
 			fp.RefReceiptDigests = append(fp.RefReceiptDigests, rc.ContentDigest)
 		}
@@ -228,20 +332,15 @@ func family(fps []Fingerprint) Family {
 	if len(reasons) > 0 {
 		f.TopFailureReason = reasons[0] // every run of the family has the same vector
 	}
-	policy, shape := false, false
+	bonus := false
 	for _, r := range reasons {
-		if r == "result_status_blocked" {
-			policy = true
-		} else {
-			shape = true
+		d, b := driverOf(r)
+		bonus = bonus || b
+		if d != "" && !slices.Contains(f.Drivers, d) {
+			f.Drivers = append(f.Drivers, d)
 		}
 	}
-	if policy {
-		f.Drivers = append(f.Drivers, DriverPolicy)
-	}
-	if shape {
-		f.Drivers = append(f.Drivers, DriverResultShape)
-	}
+	slices.Sort(f.Drivers)
 	if len(f.Drivers) == 0 {
 		f.Drivers = append(f.Drivers, DriverConfiguration)
 	}
@@ -249,8 +348,8 @@ func family(fps []Fingerprint) Family {
 	for _, c := range first.ToolClasses {
 		base = max(base, classBase[c])
 	}
-	f.SeverityScore = base + min(f.Count, 10) + min(len(reasons), 10)
-	if policy {
+	f.SeverityScore = base + min(f.Count, 10) + min(len(reasons), 9)
+	if bonus {
 		f.SeverityScore += 20
 	}
 	switch {

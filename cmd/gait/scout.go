@@ -187,28 +187,32 @@ type scoutSignalResult struct {
 }
 
 func newScoutSignalCmd(a *app) *cobra.Command {
-	var runs, out string
+	var runs, traces, results, out string
 	cmd := &cobra.Command{
-		Use:   "signal --runs <csv|run_id|dir> [--out <signal_report.json>]",
+		Use:   "signal --runs <csv|run_id|dir> [--traces <csv>] [--regress <csv>] [--out <signal_report.json>]",
 		Short: "Group runs into families of identical behaviour, ranked by severity",
-		Long: `scout signal fingerprints each run (--runs: run ids, runpack zips or
-directories of runpack_*.zip, comma-separated): its tool sequence, the
-classes of those tools, the systems its references came from, its non-ok
-result statuses and its reference digests. Runs with the same fingerprint
-form a family; each family gets a severity (low, medium, high) from its
-riskiest tool class, its size and its failures, the drivers behind it and
-a suggested next step. It writes gait-out/scout_signal_report.json (--out)
-and prints the top issues.`,
-		Args: cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if strings.TrimSpace(runs) == "" {
+		Long: `scout signal fingerprints each run (--runs, or arguments: run ids, runpack
+zips or directories of runpack_*.zip, comma-separated): its tool sequence,
+the classes of those tools, the systems its references came from, its
+reason codes and its reference digests. A run's reason codes are its non-ok
+result statuses, what the gate answered in the traces that belong to it
+(--traces: gait.gate.trace files or directories of trace_*.json; a trace
+belongs to the run named by its correlation_id or trace_id) and the reason
+codes of its failing regress graders (--regress: regress_result.json
+files). Runs with the same fingerprint form a family; each family gets a
+severity (low, medium, high) from its riskiest tool class, its size and
+its reason codes, the drivers behind it and a suggested next step. It
+writes gait-out/scout_signal_report.json (--out) and prints the top issues.`,
+		RunE: func(_ *cobra.Command, args []string) error {
+			sources := strings.Join(append([]string{runs}, args...), ",")
+			if strings.Trim(sources, ", \t") == "" {
 				return exitcode.Invalidf("nothing to fingerprint; pass --runs <run_id|runpack.zip|dir>")
 			}
-			paths, _, err := report.TopSources(runs, "", defaultOutDir)
+			paths, tracePaths, err := report.TopSources(sources, traces, defaultOutDir)
 			if err != nil {
 				return err
 			}
-			rep, err := scout.BuildSignal(scout.SignalOptions{Runs: paths, ProducerVersion: producerVersion()})
+			rep, err := scout.BuildSignal(scout.SignalOptions{Runs: paths, Traces: tracePaths, Regress: splitCSV(results), ProducerVersion: producerVersion()})
 			if err != nil {
 				return err
 			}
@@ -225,6 +229,8 @@ and prints the top issues.`,
 		},
 	}
 	cmd.Flags().StringVar(&runs, "runs", "", "runpacks: run ids, zips or directories, comma-separated")
+	cmd.Flags().StringVar(&traces, "traces", "", "gate traces: trace files or directories of trace_*.json, comma-separated")
+	cmd.Flags().StringVar(&results, "regress", "", "regress result documents (regress_result.json), comma-separated")
 	cmd.Flags().StringVar(&out, "out", filepath.Join(defaultOutDir, "scout_signal_report.json"), "report file to write")
 	return cmd
 }
