@@ -23,9 +23,10 @@ const TopIssueLimit = 10
 
 // Severity levels and the drivers of a family.
 const (
-	SeverityLow    = "low"
-	SeverityMedium = "medium"
-	SeverityHigh   = "high"
+	SeverityLow      = "low"
+	SeverityMedium   = "medium"
+	SeverityHigh     = "high"
+	SeverityCritical = "critical"
 
 	DriverPolicy        = "policy_change"
 	DriverResultShape   = "tool_result_shape_change"
@@ -168,8 +169,8 @@ type SignalOptions struct {
 // The severity score is the base of the riskiest tool class (read 45,
 // execute 75, write 105, destructive 135) plus the number of runs (at most
 // 10), plus the number of reason codes (at most 9), plus 20 when a code
-// names a policy, an approval, a blocked call or a credential; 110 and
-// above is high, 70 and above medium.
+// names a policy, an approval, a blocked call or a credential; 150 and
+// above is critical, 110 and above high, 70 and above medium.
 func BuildSignal(opts SignalOptions) (*SignalReport, error) {
 	if len(opts.Runs) == 0 {
 		return nil, exitcode.Invalidf("no runpacks to fingerprint; pass --runs <run_id|runpack.zip|dir>")
@@ -213,7 +214,7 @@ func BuildSignal(opts SignalOptions) (*SignalReport, error) {
 		rep.Families = append(rep.Families, family(fps))
 	}
 	slices.SortFunc(rep.Families, func(a, b Family) int {
-		return cmp.Or(cmp.Compare(b.SeverityScore, a.SeverityScore), cmp.Compare(a.FamilyID, b.FamilyID))
+		return cmp.Or(cmp.Compare(b.SeverityScore, a.SeverityScore), cmp.Compare(b.Count, a.Count), cmp.Compare(a.FamilyID, b.FamilyID))
 	})
 	for i, f := range rep.Families[:min(TopIssueLimit, len(rep.Families))] {
 		rep.TopIssues = append(rep.TopIssues, Issue{Rank: i + 1, FamilyID: f.FamilyID, Fingerprint: f.Fingerprint, Count: f.Count,
@@ -353,6 +354,8 @@ func family(fps []Fingerprint) Family {
 		f.SeverityScore += 20
 	}
 	switch {
+	case f.SeverityScore >= 150:
+		f.SeverityLevel = SeverityCritical
 	case f.SeverityScore >= 110:
 		f.SeverityLevel = SeverityHigh
 	case f.SeverityScore >= 70:
