@@ -130,7 +130,8 @@ func TestSignalTracesAndRegress(t *testing.T) {
 	}
 }
 
-// TestSignalScoreCaps: at most 10 runs and 9 reason codes count.
+// TestSignalScoreCaps: at most 10 runs and 9 reason codes count; 150 is
+// critical.
 func TestSignalScoreCaps(t *testing.T) {
 	dir := t.TempDir()
 	var runs []string
@@ -138,7 +139,7 @@ func TestSignalScoreCaps(t *testing.T) {
 	var codes [][]string
 	for i := range 12 {
 		id := "run_m" + string(rune('a'+i))
-		runs = append(runs, writeRun(t, dir, id, []string{"tool.read"}))
+		runs = append(runs, writeRun(t, dir, id, []string{"tool.delete"}))
 		graders = append(graders, grader{id, "trajectory", id, regress.StatusFail})
 		codes = append(codes, []string{"c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9", "c10"})
 	}
@@ -147,8 +148,8 @@ func TestSignalScoreCaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Families) != 1 || rep.Families[0].SeverityScore != 45+10+9 {
-		t.Errorf("families = %+v, want one scored 64", rep.Families)
+	if len(rep.Families) != 1 || rep.Families[0].SeverityScore != 135+10+9 || rep.Families[0].SeverityLevel != SeverityCritical {
+		t.Errorf("families = %+v, want one critical scored 154", rep.Families)
 	}
 }
 
