@@ -24,6 +24,7 @@ import (
 	"github.com/google/go-github/v60/github"
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/gait-dev/gait/internal/atomicfile"
 	"github.com/gait-dev/gait/internal/exitcode"
 	"github.com/gait-dev/gait/internal/textdiff"
 	"github.com/gait-dev/gait/regress"
@@ -68,7 +69,8 @@ type Result struct {
 	Failed        int    `json:"failed_count"`
 	JUnitPath     string `json:"junit_path"`
 	ResultPath    string `json:"result_path"`
-	Comment       string `json:"comment"` // created | updated | skipped
+	HTMLPath      string `json:"html_path,omitempty"` // the HTML report, when one was written
+	Comment       string `json:"comment"`             // created | updated | skipped
 	CommentNotice string `json:"comment_notice,omitempty"`
 }
 
@@ -170,13 +172,24 @@ func (r *Runtime) run(ctx context.Context, ga *githubactions.Action, token strin
 		return r.shardDone(ga, rep, res, in)
 	}
 
+	if in.html != "" {
+		if err := writeHTML(in.html, rep, filepath.Dir(in.config)); err != nil {
+			return nil, err
+		}
+		res.HTMLPath = filepath.ToSlash(in.html)
+	}
+
 	r.annotate(ga, rep, in.config, ghctx.Workspace)
 
 	// The summary and the comment are not shown next to the files: link
 	// each fixture to its fixture.json at the commit that was tested.
 	linked := linkFixtures(rep, in.config, ghctx, ev)
+	summaryNotes := notes
+	if res.HTMLPath != "" {
+		summaryNotes = append(slices.Clip(notes), htmlNote(workspaceRel(ghctx.Workspace, in.html)))
+	}
 	summary := report.Markdown(linked, report.MarkdownOptions{
-		MaxBytes: SummaryLimit, TruncationNote: "the full diff is in " + res.ResultPath, Notes: notes,
+		MaxBytes: SummaryLimit, TruncationNote: "the full diff is in " + res.ResultPath, Notes: summaryNotes,
 	})
 	if err := r.fileCommand("GITHUB_STEP_SUMMARY", func() { ga.AddStepSummary(summary) }); err != nil {
 		return nil, err
@@ -193,14 +206,38 @@ func (r *Runtime) run(ctx context.Context, ga *githubactions.Action, token strin
 		OutputResultPath:  res.ResultPath,
 		OutputFailedCount: strconv.Itoa(res.Failed),
 		OutputSummary:     fmt.Sprintf("gait regress %s: %d fixtures, %d passed, %d failed", rep.Status, rep.Total, rep.Passed, rep.Failed),
+		OutputHTMLPath:    res.HTMLPath,
 	}); err != nil {
 		return nil, err
 	}
-	ga.Infof("gait regress: status=%s failed=%d junit=%s result=%s comment=%s", res.Status, res.Failed, res.JUnitPath, res.ResultPath, res.Comment)
+	ga.Infof("gait regress: status=%s failed=%d junit=%s result=%s html=%s comment=%s", res.Status, res.Failed, res.JUnitPath, res.ResultPath, res.HTMLPath, res.Comment)
 	if rep.Failed > 0 && !in.failOnRegression {
 		ga.Noticef("gait regress failed (%d fixtures) but fail-on-regression is false; the step passes", rep.Failed)
 	}
 	return res, nil
+}
+
+// ReportArtifact is the artifact the drop-in workflow uploads the HTML
+// report as (workflows-templates/gait-regress.yml).
+const ReportArtifact = "gait-regress-report"
+
+// writeHTML writes the self-contained HTML report of rep to path; the
+// fixtures' runs are read from baseDir, the config's folder.
+func writeHTML(path string, rep *regress.Report, baseDir string) error {
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		return report.HTML(w, rep, report.HTMLOptions{BaseDir: baseDir})
+	})
+	if err != nil {
+		return fmt.Errorf("writing the HTML report %s: %w", path, err)
+	}
+	return nil
+}
+
+// htmlNote is the job summary's note on where the HTML report is.
+func htmlNote(path string) string {
+	return "the HTML report (every failure with its diff, and the timeline of each failing run) is " + report.Code(path) +
+		" in the workspace; the drop-in workflow `gait-regress.yml` uploads it as the `" + ReportArtifact +
+		"` artifact, listed under Artifacts on this run's page."
 }
 
 // printInert prints text that comes from fixtures (names, tool calls,

@@ -71,7 +71,7 @@ func TestActionYML(t *testing.T) {
 	}
 	defaults := map[string]string{
 		InputConfig: DefaultConfig, InputWorkdir: DefaultWorkdir, InputJUnit: DefaultJUnit, InputComment: "true",
-		InputToken: "${{ github.token }}", InputFailOnRegression: "true", InputArgs: "", InputShard: "", InputMerge: "",
+		InputToken: "${{ github.token }}", InputFailOnRegression: "true", InputArgs: "", InputShard: "", InputMerge: "", InputHTML: "",
 	}
 	for name, in := range a.Inputs {
 		if in.Description == "" || in.Required {

@@ -24,6 +24,7 @@ const (
 	InputArgs             = "args"
 	InputShard            = "shard"
 	InputMerge            = "merge"
+	InputHTML             = "html"
 )
 
 // Output names, as declared in action.yml.
@@ -34,12 +35,13 @@ const (
 	OutputResultPath  = "result-path"
 	OutputFailedCount = "failed-count"
 	OutputSummary     = "summary"
+	OutputHTMLPath    = "html-path"
 )
 
 // Inputs lists every input the action reads; Outputs every output it sets.
 var (
-	Inputs  = []string{InputConfig, InputWorkdir, InputJUnit, InputComment, InputToken, InputFailOnRegression, InputArgs, InputShard, InputMerge}
-	Outputs = []string{OutputStatus, OutputExitCode, OutputJUnitPath, OutputResultPath, OutputFailedCount, OutputSummary}
+	Inputs  = []string{InputConfig, InputWorkdir, InputJUnit, InputComment, InputToken, InputFailOnRegression, InputArgs, InputShard, InputMerge, InputHTML}
+	Outputs = []string{OutputStatus, OutputExitCode, OutputJUnitPath, OutputResultPath, OutputFailedCount, OutputSummary, OutputHTMLPath}
 )
 
 // Defaults used when an input is empty (action.yml declares the same).
@@ -48,6 +50,9 @@ const (
 	DefaultWorkdir = "."
 	DefaultJUnit   = "gait-out/junit.xml"
 	resultName     = "regress_result.json"
+	// htmlName is the HTML report's name next to the JUnit report, where
+	// it goes when the html input is empty or true.
+	htmlName = "report.html"
 )
 
 // inputs are the action's inputs, parsed and checked.
@@ -56,6 +61,7 @@ type inputs struct {
 	config           string // resolved against workdir
 	junit            string // resolved against workdir
 	result           string // resolved against workdir
+	html             string // resolved against workdir; "" writes no HTML report
 	comment          bool
 	failOnRegression bool
 	fixtures         []string
@@ -89,13 +95,30 @@ func readInputs(ga *githubactions.Action) (*inputs, error) {
 	} else {
 		in.result = filepath.Join(filepath.Dir(in.junit), resultName)
 	}
+	in.html = htmlPath(ga.GetInput(InputHTML), in.workdir, in.junit)
 	if err := in.readShardInputs(ga); err != nil {
 		return nil, err
 	}
 	if in.result == in.junit {
 		return nil, exitcode.Invalidf("inputs: junit and the result document are both %s; pick another junit path or --output", in.junit)
 	}
+	if in.html == in.junit || in.html == in.result {
+		return nil, exitcode.Invalidf("inputs: html is %s, where the JUnit report or the result document goes; pick another html path", in.html)
+	}
 	return in, nil
+}
+
+// htmlPath is where the html input puts the HTML report: report.html next
+// to the JUnit report when it is empty or true, nowhere ("") when it is
+// false, else the path it names, resolved against workdir.
+func htmlPath(v, workdir, junit string) string {
+	switch v = strings.TrimSpace(v); strings.ToLower(v) {
+	case "", "true":
+		return filepath.Join(filepath.Dir(junit), htmlName)
+	case "false":
+		return ""
+	}
+	return under(workdir, v)
 }
 
 // under resolves p against the working directory unless it is absolute.

@@ -148,13 +148,15 @@ func TestShardMatrix(t *testing.T) {
 	if got := len(annotations(out.stdout, "error")); got != 2 {
 		t.Errorf("%d error annotations, want one per failing fixture:\n%s", got, out.stdout)
 	}
-	for _, f := range []string{"junit.xml", resultName} {
+	for _, f := range []string{"junit.xml", resultName, htmlName} {
 		got := out.files[filepath.Join(r.dir, filepath.Dir(gaitMerge["junit"]), f)]
 		exp := want.files[filepath.Join(r.dir, "gait-out", "whole", f)]
 		if got == "" || got != exp {
 			t.Errorf("merged %s differs from the unsharded run's:\n%s\nwant:\n%s", f, got, exp)
 		}
 	}
+	// The summary names where each run put its HTML report.
+	want.summary = strings.ReplaceAll(want.summary, "gait-out/whole/"+htmlName, path.Join(path.Dir(gaitMerge["junit"]), htmlName))
 	if want.summary == "" || want.summary != out.summary {
 		t.Errorf("merged summary differs from the unsharded run's:\n%s\nwant:\n%s", out.summary, want.summary)
 	}

@@ -31,6 +31,12 @@ func TextValue(v string) string {
 	return v
 }
 
+// Code is s as an inert inline code span (at most 256 bytes of it), for
+// a caller's markdown notes that name a value such as a path.
+func Code(s string) string {
+	return code(s, maxNameBytes)
+}
+
 // word is s as it is when it is a plain lower-case word (pass, fail), else
 // a code span.
 func word(s string) string {

@@ -32,9 +32,11 @@ func newActionRegressCmd(a *app) *cobra.Command {
 		Short: "Run regress in a workflow and report to the pull request",
 		Long: `action regress is the gait-regress GitHub Action. It reads the inputs
 (INPUT_CONFIG, INPUT_WORKDIR, INPUT_JUNIT, INPUT_COMMENT, INPUT_TOKEN,
-INPUT_FAIL-ON-REGRESSION, INPUT_ARGS) and the event the runner provides, runs
-regress as "gait regress run" does (agent: block included), writes JUnit and
-the result document, sets the step outputs, writes the job summary, annotates
+INPUT_FAIL-ON-REGRESSION, INPUT_ARGS, INPUT_HTML) and the event the runner
+provides, runs regress as "gait regress run" does (agent: block included),
+writes JUnit, the result document and the HTML report (report.html next to
+the JUnit report; INPUT_HTML names another path, or false for none), sets
+the step outputs, writes the job summary, annotates
 each failing fixture's fixture.json, and on pull requests creates or updates
 one comment. Values from the pull request's files are rendered inert. Exit 0
 when all fixtures pass, 5 when any fails (0 with fail-on-regression: false), 6
