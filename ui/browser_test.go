@@ -58,8 +58,11 @@ func TestBrowser(t *testing.T) {
 		t.Skip("browser suite skipped in -short mode")
 	}
 	gait := buildGait(t)
-	ws := browserWorkspace(t, gait)
-	url := startUI(t, gait, ws)
+	// The workspace sits in a home folder of its own, so the footer (and
+	// the screenshots in docs/ui/) show ~/support-agent, not a temporary path.
+	home := t.TempDir()
+	ws := browserWorkspace(t, gait, home)
+	url := startUI(t, gait, ws, home)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -79,6 +82,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("runs list shows %d runs, want at least 3", n)
 	}
 	tab.expectText("table.runs", "run_demo")
+	tab.expectText("footer.page-foot code", "~/support-agent")
 	tab.check("runs")
 	tab.shot(shots, "runs")
 
@@ -168,12 +172,16 @@ func buildGait(t *testing.T) string {
 	return bin
 }
 
-// browserWorkspace writes demo data: the demo run, a second run that
-// differs (with markup in a tool name), a failing fixture with its result
-// and JUnit, a gate trace, a durable job and the static report.
-func browserWorkspace(t *testing.T, gait string) string {
+// browserWorkspace writes demo data in home/support-agent: the demo run, a
+// second run that differs (with markup in a tool name), a failing fixture
+// with its result and JUnit, a gate trace, a durable job and the static
+// report.
+func browserWorkspace(t *testing.T, gait, home string) string {
 	t.Helper()
-	ws := t.TempDir()
+	ws := filepath.Join(home, "support-agent")
+	if err := os.Mkdir(ws, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	run := func(wantExit int, args ...string) {
 		t.Helper()
 		cmd := exec.Command(gait, args...)
@@ -223,11 +231,13 @@ func browserWorkspace(t *testing.T, gait string) string {
 	return ws
 }
 
-// startUI starts gait ui on a free port and returns its URL.
-func startUI(t *testing.T, gait, ws string) string {
+// startUI starts gait ui in ws, with home as the user's home folder, on a
+// free port and returns its URL.
+func startUI(t *testing.T, gait, ws, home string) string {
 	t.Helper()
 	cmd := exec.Command(gait, "ui", "--listen", "127.0.0.1:0", "--open-browser=false", "--json")
 	cmd.Dir = ws
+	cmd.Env = append(os.Environ(), "HOME="+home)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -49,8 +49,10 @@ type page struct {
 	Nav       []navItem
 	Token     string
 	Version   string
-	Workspace string
-	Data      any
+	Workspace string // as the footer shows it (~/… under the home folder)
+	// WorkspacePath is the workspace's absolute path, the footer's tooltip.
+	WorkspacePath string
+	Data          any
 }
 
 var sections = []navItem{
@@ -77,7 +79,7 @@ func (s *Server) render(w http.ResponseWriter, code int, name, title, current st
 	for i := range nav {
 		nav[i].Current = nav[i].Href == current
 	}
-	p := page{Title: title, Nav: nav, Token: s.token, Version: s.opts.Version, Workspace: s.root, Data: data}
+	p := page{Title: title, Nav: nav, Token: s.token, Version: s.opts.Version, Workspace: s.label, WorkspacePath: s.root, Data: data}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, name, p); err != nil {
 		http.Error(w, "rendering "+name+": "+err.Error(), http.StatusInternalServerError)

@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -47,6 +48,10 @@ type Options struct {
 	Binary string
 	// Version is shown in the page footer.
 	Version string
+	// Home is the user's home folder: the page footer shows a workspace
+	// under it as ~/… (no user name on a shared screen or a screenshot).
+	// Empty means the current user's.
+	Home string
 }
 
 // Server is a started UI: it listens from New on and serves from Serve.
@@ -59,6 +64,7 @@ type Server struct {
 	cache    *cache
 	execMu   sync.Mutex
 	root     string // the workspace, absolute and with symlinks resolved
+	label    string // the workspace as the page footer shows it
 	tmplOnce sync.Once
 	tmplErr  error
 }
@@ -94,7 +100,11 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, exitcode.Invalidf("--listen %s: %v; pick another port with --listen 127.0.0.1:<port>", opts.Listen, err)
 	}
-	s := &Server{opts: opts, ln: ln, token: hex.EncodeToString(tok), root: root, cache: newCache()}
+	home := opts.Home
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	s := &Server{opts: opts, ln: ln, token: hex.EncodeToString(tok), root: root, label: workspaceLabel(root, home), cache: newCache()}
 	s.hosts = allowedHosts(host, ln.Addr().(*net.TCPAddr).Port)
 	return s, nil
 }
@@ -246,4 +256,26 @@ func (s *Server) tokenOK(r *http.Request) bool {
 
 func refuse(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, map[string]any{"ok": false, "error": msg})
+}
+
+// workspaceLabel is the workspace root as the page footer shows it: ~ and
+// the rest of the path when it is under home, else the path itself.
+func workspaceLabel(root, home string) string {
+	if home == "" {
+		return root
+	}
+	if h, err := filepath.EvalSymlinks(home); err == nil {
+		home = h
+	}
+	if filepath.Dir(home) == home { // a home of / would hide where the workspace is
+		return root
+	}
+	rel, err := filepath.Rel(home, root)
+	if err != nil || !filepath.IsLocal(rel) && rel != "." {
+		return root
+	}
+	if rel == "." {
+		return "~"
+	}
+	return "~" + string(filepath.Separator) + rel
 }
