@@ -18,6 +18,7 @@ type templateWorkflow struct {
 		If    string `yaml:"if"`
 		Steps []struct {
 			Name string            `yaml:"name"`
+			If   string            `yaml:"if"`
 			Uses string            `yaml:"uses"`
 			Run  string            `yaml:"run"`
 			With map[string]string `yaml:"with"`

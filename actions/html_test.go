@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/gait-dev/gait/internal/exitcode"
 )
 
@@ -124,18 +122,6 @@ func TestHTMLShardWritesNone(t *testing.T) {
 	}
 }
 
-// uploadWorkflow is the part of a workflow template the HTML upload needs.
-type uploadWorkflow struct {
-	Jobs map[string]struct {
-		Steps []struct {
-			ID   string            `yaml:"id"`
-			If   string            `yaml:"if"`
-			Uses string            `yaml:"uses"`
-			With map[string]string `yaml:"with"`
-		} `yaml:"steps"`
-	} `yaml:"jobs"`
-}
-
 // TestTemplatesUploadHTML: the drop-in workflows that report (the regress
 // job, the matrix's merge job) upload the HTML report the action step
 // writes as its own artifact, whatever the step's outcome; shards do not.
@@ -144,14 +130,7 @@ func TestTemplatesUploadHTML(t *testing.T) {
 		"gait-regress.yml":        {"regress": true},
 		"gait-regress-matrix.yml": {"shard": false, "merge": true},
 	} {
-		data, err := os.ReadFile(filepath.Join("..", "workflows-templates", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var wf uploadWorkflow
-		if err := yaml.Unmarshal(data, &wf); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
+		wf := readTemplate(t, file)
 		for job, reports := range jobs {
 			var html string
 			var uploads int
