@@ -156,8 +156,9 @@ var transitions = map[string][]string{
 	"checkpoint add": {StatusRunning},
 	"pause":          {StatusRunning, StatusDecisionNeeded, StatusBlocked},
 	"resume":         {StatusPaused, StatusDecisionNeeded, StatusBlocked},
-	"cancel":         {StatusRunning, StatusPaused, StatusDecisionNeeded, StatusBlocked},
-	"approve":        {StatusRunning, StatusPaused, StatusDecisionNeeded, StatusBlocked},
+	"cancel":         {StatusRunning, StatusPaused, StatusDecisionNeeded, StatusBlocked, StatusEmergencyStopped},
+	"approve":        {StatusRunning, StatusPaused, StatusDecisionNeeded, StatusBlocked, StatusEmergencyStopped},
+	"stop":           {StatusRunning, StatusPaused, StatusDecisionNeeded, StatusBlocked},
 }
 
 // checkTransition refuses an operation the job's current status does not
@@ -173,6 +174,8 @@ func checkTransition(st *State, op string) error {
 		hint = "it is already running"
 	case StatusPaused, StatusDecisionNeeded, StatusBlocked:
 		hint = "resume it first with `gait job resume --id " + st.JobID + "`"
+	case StatusEmergencyStopped:
+		hint = "it was emergency-stopped and never runs again; cancel it or submit a new job"
 	}
 	return exitcode.Invalidf("job %s: cannot %s: job is %s (%s needs %s); %s",
 		st.JobID, op, st.Status, op, strings.Join(allowed, ", "), hint)

@@ -175,6 +175,22 @@ func (s *Store) Cancel(id, actor string) (*State, error) {
 	return st, err
 }
 
+// Stop is the emergency stop: it halts a running, paused or waiting job
+// at once (status emergency_stopped, reason emergency_stop_preempted).
+// A stopped job is never resumed, paused or checkpointed again; it can
+// only be cancelled (or approved, which changes nothing). While it is
+// stopped, the gate blocks every call that names it (see CheckEmergencyStop).
+func (s *Store) Stop(id, actor string) (*State, error) {
+	st, _, err := s.change(id, func(st *State, _ string) (Event, error) {
+		if err := checkTransition(st, "stop"); err != nil {
+			return Event{}, err
+		}
+		st.Status, st.StopReason, st.StatusReasonCode = StatusEmergencyStopped, stopReason(StatusEmergencyStopped), ReasonEmergencyStop
+		return Event{Type: "emergency_stop_acknowledged", Actor: actor, ReasonCode: ReasonEmergencyStop}, nil
+	})
+	return st, err
+}
+
 // Approve records an approval for the job's pending decision.
 func (s *Store) Approve(id, actor, reason string) (*State, error) {
 	if strings.TrimSpace(actor) == "" {

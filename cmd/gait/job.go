@@ -13,7 +13,7 @@ func init() {
 	register(func(root *cobra.Command, a *app) {
 		cmd := &cobra.Command{
 			Use:   "job",
-			Short: "Durable agent jobs: submit, checkpoint, pause, resume, approve, cancel",
+			Short: "Durable agent jobs: submit, checkpoint, pause, resume, approve, cancel, stop",
 			Long: `job keeps durable agent jobs in ./gait-out/jobs/<id>/: state.json (current
 state, replaced atomically) and events.jsonl (append-only history). Every
 change takes a per-job file lock and bumps the revision. A job stops at a
@@ -25,7 +25,7 @@ decision lacks an approval (exit 4) or the environment changed (exit 6, unless
 			Long: "job checkpoint records what a job reached (plan, progress, decision-needed, blocked, completed) and lists or shows recorded checkpoints."}
 		cp.AddCommand(newJobCheckpointAddCmd(a), newJobCheckpointListCmd(a), newJobCheckpointShowCmd(a))
 		cmd.AddCommand(newJobSubmitCmd(a), newJobStatusCmd(a), cp, newJobPauseCmd(a), newJobResumeCmd(a),
-			newJobCancelCmd(a), newJobInspectCmd(a), newJobApproveCmd(a))
+			newJobCancelCmd(a), newJobStopCmd(a), newJobInspectCmd(a), newJobApproveCmd(a))
 		root.AddCommand(cmd)
 	})
 }
@@ -81,6 +81,8 @@ func jobNext(st *job.State) []field {
 		return kv("next", "gait job resume --id "+id)
 	case job.StatusRunning:
 		return kv("next", "gait job checkpoint add --id "+id+" --type progress --summary <text>")
+	case job.StatusEmergencyStopped:
+		return kv("next", "gait job inspect --id "+id)
 	}
 	return kv("next", "gait pack build --type job --from "+id)
 }
@@ -247,6 +249,29 @@ func newJobCancelCmd(a *app) *cobra.Command {
 				return err
 			}
 			a.emitJob("cancel", st)
+			return nil
+		},
+	}
+	f.add(cmd)
+	f.addActor(cmd)
+	return cmd
+}
+
+func newJobStopCmd(a *app) *cobra.Command {
+	var f jobFlags
+	cmd := &cobra.Command{
+		Use: "stop --id ID", Short: "Emergency-stop a job", Args: cobra.NoArgs,
+		Long: `job stop is the emergency stop: a running, paused, decision-needed or blocked
+job becomes emergency_stopped (reason emergency_stop_preempted) at once. It is
+never resumed, paused or checkpointed again, only cancelled. The gate service
+(mcp serve --policy, mcp bridge) blocks every call whose context names the job
+(emergency_stop_preempted).`,
+		RunE: func(*cobra.Command, []string) error {
+			st, err := f.store().Stop(f.id, f.actor)
+			if err != nil {
+				return err
+			}
+			a.emitJob("stop", st)
 			return nil
 		},
 	}
