@@ -74,9 +74,12 @@ func TestStoppedJobRefusesToRun(t *testing.T) {
 	s := fixedStore(t)
 	id := stopFrom(t, s, StatusEmergencyStopped)
 	refused := map[string]error{
-		"resume":         func() error { _, err := s.Resume(id, ResumeOptions{AllowEnvMismatch: true}); return err }(),
-		"pause":          func() error { _, err := s.Pause(id, ""); return err }(),
-		"checkpoint add": func() error { _, _, err := s.AddCheckpoint(id, CheckpointOptions{Type: CheckpointDecisionNeeded, Summary: "s", RequiredAction: "a"}); return err }(),
+		"resume": func() error { _, err := s.Resume(id, ResumeOptions{AllowEnvMismatch: true}); return err }(),
+		"pause":  func() error { _, err := s.Pause(id, ""); return err }(),
+		"checkpoint add": func() error {
+			_, _, err := s.AddCheckpoint(id, CheckpointOptions{Type: CheckpointDecisionNeeded, Summary: "s", RequiredAction: "a"})
+			return err
+		}(),
 	}
 	for op, err := range refused {
 		if exitcode.Of(err) != exitcode.InvalidInput || !strings.Contains(err.Error(), "emergency-stopped") {
