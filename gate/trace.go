@@ -35,6 +35,12 @@ type Trace struct {
 	PolicyVersion   string   `json:"policy_version"`
 	MatchedRuleIDs  []string `json:"matched_rule_ids,omitempty"`
 	Verdict         Verdict  `json:"verdict"`
+	// Context evidence, set when the intent's came from a context
+	// envelope (ApplyContextEnvelope).
+	ContextSetDigest    string `json:"context_set_digest,omitempty"`
+	ContextEvidenceMode string `json:"context_evidence_mode,omitempty"`
+	ContextRefCount     int    `json:"context_ref_count,omitempty"`
+	ContextSource       string `json:"context_source,omitempty"`
 	// Script intents: the step count, script hash, composite risk and
 	// per-step verdicts; PreApproved when an approved-script entry
 	// (PatternID) allowed the script, RegistryReason when a registry was
@@ -67,6 +73,7 @@ type TraceDelegation struct {
 
 // Relationship links the trace to the agents, tool and policy involved.
 type Relationship struct {
+	ParentRef        *EntityRef  `json:"parent_ref,omitempty"`
 	EntityRefs       []EntityRef `json:"entity_refs,omitempty"`
 	PolicyRef        *PolicyRef  `json:"policy_ref,omitempty"`
 	AgentChain       []AgentLink `json:"agent_chain,omitempty"`
@@ -123,6 +130,9 @@ func BuildTrace(in *Intent, out Outcome, priv ed25519.PrivateKey, producerVersio
 	if len(out.Violations) > 0 {
 		tr.Violations = out.Violations
 	}
+	if c := in.Context; c.ContextSetDigest != "" {
+		tr.ContextSetDigest, tr.ContextEvidenceMode, tr.ContextRefCount, tr.ContextSource = c.ContextSetDigest, c.ContextEvidenceMode, len(c.ContextRefs), ContextSourceEnvelope
+	}
 	if sc := in.Script; sc != nil {
 		tr.Script, tr.StepCount, tr.ScriptHash, tr.CompositeRiskClass = true, len(sc.Steps), sc.Hash, sc.CompositeRiskClass()
 		tr.StepVerdicts = out.Steps
@@ -153,7 +163,7 @@ func BuildTrace(in *Intent, out Outcome, priv ed25519.PrivateKey, producerVersio
 		}
 		tr.DelegationRef = td
 	}
-	tr.Relationship = relationship(in, out, tr.TraceID, tr.MatchedRuleIDs)
+	tr.Relationship = NewRelationship(in, out, tr.TraceID)
 	if priv != nil {
 		sig, err := signDoc(tr, priv)
 		if err != nil {
@@ -164,7 +174,17 @@ func BuildTrace(in *Intent, out Outcome, priv ed25519.PrivateKey, producerVersio
 	return tr, nil
 }
 
-func relationship(in *Intent, out Outcome, traceID string, rules []string) *Relationship {
+// NewRelationship links a decision to its agents, tool, policy and trace
+// (and its session, the parent, when the intent names one), as a trace's
+// relationship does.
+func NewRelationship(in *Intent, out Outcome, traceID string) *Relationship {
+	var rules []string
+	if out.Decision.MatchedRule != "" {
+		rules = []string{out.Decision.MatchedRule}
+		if in.Script != nil {
+			rules = strings.Split(out.Decision.MatchedRule, ",")
+		}
+	}
 	agent := EntityRef{Kind: "agent", ID: in.Context.Identity}
 	tool := EntityRef{Kind: "tool", ID: in.ToolName}
 	pol := EntityRef{Kind: "policy", ID: out.PolicyDigest}
@@ -192,7 +212,12 @@ func relationship(in *Intent, out Outcome, traceID string, rules []string) *Rela
 		ids = append(ids, r.ID)
 	}
 	slices.Sort(ids)
+	var parent *EntityRef
+	if sid := in.Context.SessionID; sid != "" {
+		parent = &EntityRef{Kind: "session", ID: sid}
+	}
 	return &Relationship{
+		ParentRef:  parent,
 		EntityRefs: refs,
 		PolicyRef:  &PolicyRef{PolicyID: PolicySchemaID, PolicyVersion: SchemaVersion, PolicyDigest: out.PolicyDigest, MatchedRuleIDs: rules},
 		AgentChain: chain, Edges: edges, RelatedEntityIDs: slices.Compact(ids),

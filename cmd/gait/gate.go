@@ -95,6 +95,7 @@ func (s *signingOptions) requireKey() (ed25519.PrivateKey, error) {
 
 type gateEvalOptions struct {
 	policy, intent, traceOut, profile string
+	contextEnvelope                   string
 	approvalTokens                    []string
 	approvalKeys                      []string
 	delegationTokens                  []string
@@ -190,6 +191,12 @@ otherwise it is blocked (broker_credential_missing; with the default off
 broker, broker_credential_required). Only references are printed or
 written, never a credential's value.
 
+Context evidence (context_set_digest, context_evidence_mode, context_refs
+and auth_context.context_age_seconds, which require_context_evidence,
+required_context_evidence_mode and max_context_age_seconds check) comes only
+from --context-envelope: the intent's own values are dropped. The age is
+that of the envelope's oldest record.
+
 A script intent (script.steps) is decided step by step; the most
 restrictive step verdict wins and the policy's scripts block applies.
 --approved-script-registry is the fast path: a script whose hash, tool
@@ -204,6 +211,7 @@ a missing key, a malformed registry or a bad or expired entry blocks
 	f := cmd.Flags()
 	f.StringVar(&o.policy, "policy", "", "policy YAML (gait.gate.policy)")
 	f.StringVar(&o.intent, "intent", "", "intent JSON (gait.gate.intent_request)")
+	f.StringVar(&o.contextEnvelope, "context-envelope", "", "context envelope `file` (gait.context.envelope): the only source of the intent's context evidence")
 	f.StringVar(&o.traceOut, "trace-out", "", "trace output path (default gait-out/trace_<trace_id>.json)")
 	f.StringVar(&o.profile, "profile", "standard", "standard or oss-prod")
 	f.StringArrayVar(&o.approvalTokens, "approval-token", nil, "approval token file (repeatable)")
@@ -264,7 +272,14 @@ func runGateEval(a *app, o gateEvalOptions) error {
 	if err != nil {
 		return err
 	}
+	var env *gate.ContextEnvelope
+	if o.contextEnvelope != "" {
+		if env, err = gate.LoadContextEnvelope(o.contextEnvelope); err != nil {
+			return err
+		}
+	}
 	now := a.now()
+	gate.ApplyContextEnvelope(&req, env, now)
 	opts := gate.EnforceOptions{Now: func() time.Time { return now }, Simulate: o.simulate, Broker: broker}
 	var pub ed25519.PublicKey
 	if priv != nil {
