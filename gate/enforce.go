@@ -342,3 +342,17 @@ func (o EnforceOptions) approvalKeyFor(tok ApprovalToken) ed25519.PublicKey {
 	}
 	return nil
 }
+
+// ApplyBroker is the credential step of EnforceDecision on its own, for
+// callers that present no approval or delegation tokens (the gate
+// service): an allow from a rule with require_broker_credential asks b
+// (nil: no broker, broker_credential_required) and is blocked when no
+// credential is issued. Any other decision passes unchanged.
+func (p *Policy) ApplyBroker(ctx context.Context, in *Intent, d Decision, b *Broker, now time.Time) Outcome {
+	out := Outcome{Verdict: d.Verdict, ReasonCodes: d.ReasonCodes, Violations: d.Violations, Decision: d, IntentDigest: in.IntentDigest, PolicyDigest: p.digest, Steps: d.Steps}
+	if d.Verdict == Allow && d.RequireBrokerCredential {
+		reasons, violations := EnforceOptions{Broker: b, Context: ctx}.broker(in, d, now.UTC(), &out, slices.Clone(d.ReasonCodes), slices.Clone(d.Violations))
+		out.ReasonCodes, out.Violations = mergeSorted(reasons), mergeSorted(violations)
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -60,6 +62,19 @@ type ServiceOptions struct {
 	TraceRetention, RunpackRetention, PackRetention, SessionRetention Retention
 	// Limits counts rate limits and destructive budgets.
 	Limits *gate.Limits
+	// JobRoot is the jobs directory a call's context.job_id is looked up
+	// in for the emergency stop (job.DefaultRoot when empty).
+	JobRoot string
+	// Envelope is the context envelope every call's context evidence
+	// comes from (nil: none; evidence a call carries is never used).
+	Envelope *gate.ContextEnvelope
+	// Broker issues credentials for allows from rules with
+	// require_broker_credential (nil: such an allow is blocked,
+	// broker_credential_required).
+	Broker *gate.Broker
+	// LogExport and OTelExport, when set, are files that get one line
+	// per decision (v1's --export-log-out and --export-otel-out).
+	LogExport, OTelExport string
 	// PrivateKey signs traces and packs when set.
 	PrivateKey ed25519.PrivateKey
 	Version    string
@@ -76,6 +91,8 @@ type Service struct {
 	tokenSum [32]byte
 	pruners  map[string]*pruner
 	bufs     sync.Pool
+	logOut   *jsonlAppender
+	otelOut  *jsonlAppender
 }
 
 // NewService checks the options.
@@ -114,7 +131,24 @@ func NewService(o ServiceOptions) (*Service, error) {
 		}
 	}
 	s.bufs.New = func() any { return new(bytes.Buffer) }
+	var err error
+	if o.LogExport != "" {
+		if s.logOut, err = openAppender(o.LogExport); err != nil {
+			return nil, err
+		}
+	}
+	if o.OTelExport != "" {
+		if s.otelOut, err = openAppender(o.OTelExport); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// Close closes the export files.
+func (s *Service) Close() error {
+	return errors.Join(s.logOut.close(), s.otelOut.close())
 }
 
 // CheckListen refuses a listen address that is not on the loopback
@@ -165,6 +199,7 @@ type EvaluateResponse struct {
 	Executed          bool              `json:"executed"`
 	Adapter           string            `json:"adapter"`
 	RunID             string            `json:"run_id"`
+	JobID             string            `json:"job_id,omitempty"`
 	Phase             string            `json:"phase"`
 	SessionID         string            `json:"session_id,omitempty"`
 	ToolName          string            `json:"tool_name"`
@@ -182,8 +217,18 @@ type EvaluateResponse struct {
 	RunpackPath       string            `json:"runpack_path,omitempty"`
 	PackPath          string            `json:"pack_path,omitempty"`
 	SessionJournal    string            `json:"session_journal,omitempty"`
+	LogExport         string            `json:"log_export,omitempty"`
+	OTelExport        string            `json:"otel_export,omitempty"`
 	MCPTrust          *gate.TrustResult `json:"mcp_trust,omitempty"`
-	ExitCode          int               `json:"exit_code"`
+	CredentialIssuer  string            `json:"credential_issuer,omitempty"`
+	CredentialRef     string            `json:"credential_ref,omitempty"`
+	// CredentialRecord is the gait.gate.broker_credential_record of a
+	// brokered credential (references only), for the caller to keep; it
+	// is not part of the response body.
+	CredentialRecord *gate.CredentialRecord `json:"-"`
+	Warnings         []string               `json:"warnings,omitempty"`
+	Relationship     *gate.Relationship     `json:"relationship,omitempty"`
+	ExitCode         int                    `json:"exit_code"`
 }
 
 // RequestError is a request the service refuses, with its HTTP status.
@@ -388,9 +433,17 @@ func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 	}
 	now := s.o.Now()
 	p := s.o.Policy
-	d, in, err := p.EvaluateRequest(call.Request)
-	if err != nil {
-		return EvaluateResponse{}, badRequest("%v", err)
+	gate.ApplyContextEnvelope(&call.Request, s.o.Envelope, now)
+	var d gate.Decision
+	in, nerr := gate.Normalize(call.Request)
+	if nerr != nil {
+		// blocked when the policy fails closed for the risk class, else refused
+		if d, _, err = p.EvaluateRequest(call.Request); err != nil {
+			return EvaluateResponse{}, badRequest("%v", err)
+		}
+		in = nil
+	} else {
+		d = p.Evaluate(in)
 	}
 	res := EvaluateResponse{OK: true, Adapter: adapter, Phase: "apply", SessionID: req.SessionID, ToolName: call.Tool,
 		PolicyDigest: p.Digest(), PolicyID: gate.PolicySchemaID, PolicyVersion: gate.SchemaVersion}
@@ -412,12 +465,30 @@ func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 		d = mt.ApplyTrust(d, tr)
 		res.MCPTrust = &tr
 	}
+	if in != nil && in.Context.JobID != "" {
+		res.JobID = in.Context.JobID
+		if c := job.CheckEmergencyStop(s.o.JobRoot, in.Context.JobID); c.Blocked {
+			d.Verdict = gate.Block
+			d.ReasonCodes = sortedUnion(d.ReasonCodes, c.ReasonCode)
+			d.Violations = sortedUnion(d.Violations, job.ViolationEmergencyStop)
+			if c.Warning != "" {
+				res.Warnings = append(res.Warnings, c.Warning)
+			}
+		}
+	}
 	// As in v1's service, a request carries no approval or delegation
 	// token: the policy's decision is the answer (require_approval stays
-	// require_approval, for the dispatcher to route to a human).
+	// require_approval, for the dispatcher to route to a human). An allow
+	// that needs a brokered credential gets it from the server's broker.
 	out := gate.Outcome{Verdict: d.Verdict, ReasonCodes: d.ReasonCodes, Violations: d.Violations, Decision: d, PolicyDigest: p.Digest()}
 	if in != nil {
-		out.IntentDigest = in.IntentDigest
+		out = p.ApplyBroker(context.Background(), in, d, s.o.Broker, now)
+		if out.BrokerError != "" {
+			res.Warnings = append(res.Warnings, out.BrokerError)
+		}
+		if c := out.Credential; c != nil {
+			res.CredentialIssuer, res.CredentialRef = c.Broker, c.Ref
+		}
 	}
 	res.Verdict, res.ReasonCodes, res.Violations, res.MatchedRule = out.Verdict, nonNil(out.ReasonCodes), out.Violations, d.MatchedRule
 	res.ExitCode = int(out.Verdict.ExitCode())
@@ -429,9 +500,38 @@ func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 		if err := s.writeArtifacts(req, call, in, out, &res, now); err != nil {
 			return EvaluateResponse{}, err
 		}
+		traceID := res.TraceID
+		if traceID == "" {
+			traceID = gate.TraceID(in, out)
+		}
+		res.Relationship = gate.NewRelationship(in, out, traceID)
+		if c := out.Credential; c != nil {
+			rec := gate.NewCredentialRecord(in, traceID, *c, s.version())
+			res.CredentialRecord = &rec
+			if res.TracePath != "" && req.TracePath == "" {
+				path := filepath.Join(filepath.Dir(res.TracePath), "credential_evidence_"+traceID+".json")
+				if err := gate.WriteCredentialRecord(path, rec); err != nil {
+					return EvaluateResponse{}, fmt.Errorf("%s: cannot write credential evidence: %w", path, err)
+				}
+			}
+		}
 	}
 	res.DecisionLatencyMS = float64(time.Since(start).Microseconds()) / 1000
+	if in != nil {
+		if err := s.exportDecision(in, out, &res); err != nil {
+			return EvaluateResponse{}, err
+		}
+	}
 	return res, nil
+}
+
+// sortedUnion returns list with extra added, sorted and without
+// duplicates, in a new slice.
+func sortedUnion(list []string, extra ...string) []string {
+	out := make([]string, 0, len(list)+len(extra))
+	out = append(append(out, list...), extra...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func nonNil(s []string) []string {

@@ -93,6 +93,33 @@ func (s *signingOptions) requireKey() (ed25519.PrivateKey, error) {
 	return priv, nil
 }
 
+// credentialFlags are the --credential-* flags of the commands that
+// broker credentials for rules with require_broker_credential (gate eval,
+// mcp serve --policy, mcp bridge).
+type credentialFlags struct {
+	kind, envPrefix, ref, scopes, command, commandArgs, evidenceOut string
+}
+
+func (c *credentialFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&c.kind, "credential-broker", "off", "credential broker for rules with require_broker_credential: off, stub, env or command")
+	f.StringVar(&c.envPrefix, "credential-env-prefix", gate.DefaultBrokerEnvPrefix, "env broker: prefix of the variable holding the credential")
+	f.StringVar(&c.ref, "credential-ref", "", "broker reference to ask for instead of the rule's broker_reference")
+	f.StringVar(&c.scopes, "credential-scopes", "", "scopes to ask for besides the rule's broker_scopes, comma-separated")
+	f.StringVar(&c.command, "credential-command", "", "command broker: the program that prints the credential reference")
+	f.StringVar(&c.commandArgs, "credential-command-args", "", "command broker: the program's arguments, comma-separated")
+	f.StringVar(&c.evidenceOut, "credential-evidence-out", "", "broker credential record path (default credential_evidence_<trace_id>.json beside the trace)")
+}
+
+// broker builds the broker the flags name (nil for off).
+func (c *credentialFlags) broker(a *app) (*gate.Broker, error) {
+	return gate.NewBroker(gate.BrokerOptions{
+		Kind: c.kind, EnvPrefix: c.envPrefix, Reference: c.ref,
+		Scopes: splitCSV(c.scopes), Command: c.command, CommandArgs: splitCSV(c.commandArgs),
+		Getenv: a.getenv, Now: a.now,
+	})
+}
+
 type gateEvalOptions struct {
 	policy, intent, traceOut, profile string
 	contextEnvelope                   string
@@ -102,13 +129,7 @@ type gateEvalOptions struct {
 	delegationKey                     string
 	simulate                          bool
 	rateLimitState                    string
-	credentialBroker                  string
-	credentialEnvPrefix               string
-	credentialRef                     string
-	credentialScopes                  string
-	credentialCommand                 string
-	credentialCommandArgs             string
-	credentialEvidenceOut             string
+	credentials                       credentialFlags
 	scriptRegistry                    string
 	scriptKey, scriptKeyEnv           string
 	signing                           signingOptions
@@ -220,13 +241,7 @@ a missing key, a malformed registry or a bad or expired entry blocks
 	f.StringVar(&o.delegationKey, "delegation-public-key", "", "public key that signed the delegation tokens (default: the --private-key's)")
 	f.BoolVar(&o.simulate, "simulate", false, "report the verdict without enforcing it (exit 0)")
 	f.StringVar(&o.rateLimitState, "rate-limit-state", gate.DefaultLimitStatePath, "state file counting rate limits and destructive budgets across runs")
-	f.StringVar(&o.credentialBroker, "credential-broker", "off", "credential broker for rules with require_broker_credential: off, stub, env or command")
-	f.StringVar(&o.credentialEnvPrefix, "credential-env-prefix", gate.DefaultBrokerEnvPrefix, "env broker: prefix of the variable holding the credential")
-	f.StringVar(&o.credentialRef, "credential-ref", "", "broker reference to ask for instead of the rule's broker_reference")
-	f.StringVar(&o.credentialScopes, "credential-scopes", "", "scopes to ask for besides the rule's broker_scopes, comma-separated")
-	f.StringVar(&o.credentialCommand, "credential-command", "", "command broker: the program that prints the credential reference")
-	f.StringVar(&o.credentialCommandArgs, "credential-command-args", "", "command broker: the program's arguments, comma-separated")
-	f.StringVar(&o.credentialEvidenceOut, "credential-evidence-out", "", "broker credential record path (default credential_evidence_<trace_id>.json beside the trace)")
+	o.credentials.register(cmd)
 	f.StringVar(&o.scriptRegistry, "approved-script-registry", "", "approved-script registry `file` (gait approve-script) for the script fast path")
 	f.StringVar(&o.scriptKey, "approved-script-public-key", "", "public key `file` that verifies the registry's entries")
 	f.StringVar(&o.scriptKeyEnv, "approved-script-public-key-env", "", "environment `variable` holding that public key")
@@ -241,11 +256,7 @@ func runGateEval(a *app, o gateEvalOptions) error {
 	if err != nil {
 		return err
 	}
-	broker, err := gate.NewBroker(gate.BrokerOptions{
-		Kind: o.credentialBroker, EnvPrefix: o.credentialEnvPrefix, Reference: o.credentialRef,
-		Scopes: splitCSV(o.credentialScopes), Command: o.credentialCommand, CommandArgs: splitCSV(o.credentialCommandArgs),
-		Getenv: a.getenv, Now: a.now,
-	})
+	broker, err := o.credentials.broker(a)
 	if err != nil {
 		return err
 	}
@@ -360,7 +371,7 @@ func runGateEval(a *app, o gateEvalOptions) error {
 	}
 	var evidencePath string
 	if c := out.Credential; c != nil {
-		evidencePath = o.credentialEvidenceOut
+		evidencePath = o.credentials.evidenceOut
 		if evidencePath == "" {
 			evidencePath = filepath.Join(filepath.Dir(tracePath), "credential_evidence_"+tr.TraceID+".json")
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/gait-dev/gait/gate"
 	"github.com/gait-dev/gait/internal/exitcode"
 	"github.com/gait-dev/gait/internal/keys"
+	"github.com/gait-dev/gait/job"
 	"github.com/gait-dev/gait/mcp"
 )
 
@@ -31,6 +33,8 @@ type mcpServiceOptions struct {
 	traceAge, runpackAge, packAge, sessionAge                       time.Duration
 	traceCount, runpackCount, packCount, sessionCount               int
 	rateLimitState                                                  string
+	jobRoot, contextEnvelope, exportLog, exportOTel                 string
+	credentials                                                     credentialFlags
 	signing                                                         signingOptions
 	localCaller                                                     bool // mcp bridge: artifact paths come from the user's flags
 }
@@ -58,6 +62,11 @@ func (o *mcpServiceOptions) register(cmd *cobra.Command, a *app) {
 		f.IntVar(r.count, r.name+"-max-count", 0, "keep at most this many "+r.name+" files, newest first (0: no bound)")
 	}
 	f.StringVar(&o.rateLimitState, "rate-limit-state", gate.DefaultLimitStatePath, "state file counting rate limits and destructive budgets, shared with gate eval")
+	f.StringVar(&o.jobRoot, "job-root", job.DefaultRoot, "jobs directory: a call whose context names a job_id is blocked when that job is emergency-stopped or unreadable")
+	f.StringVar(&o.contextEnvelope, "context-envelope", "", "context envelope `file` (gait.context.envelope): the context evidence of every call")
+	f.StringVar(&o.exportLog, "export-log-out", "", "append one JSON line per decision to this `file`")
+	f.StringVar(&o.exportOTel, "export-otel-out", "", "append one OpenTelemetry log record per decision to this `file`")
+	o.credentials.register(cmd)
 	o.signing.registerEnv(cmd, a)
 }
 
@@ -105,6 +114,16 @@ func (o *mcpServiceOptions) service(a *app) (*mcp.Service, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
+	var env *gate.ContextEnvelope
+	if o.contextEnvelope != "" {
+		if env, err = gate.LoadContextEnvelope(o.contextEnvelope); err != nil {
+			return nil, false, err
+		}
+	}
+	broker, err := o.credentials.broker(a)
+	if err != nil {
+		return nil, false, err
+	}
 	svc, err := mcp.NewService(mcp.ServiceOptions{
 		Policy: policy, Adapter: o.adapter, AuthToken: token, MaxRequestBytes: o.maxRequestBytes, StrictStatus: strict,
 		AllowClientArtifactPaths: o.allowClientPaths, LocalCaller: o.localCaller,
@@ -114,6 +133,7 @@ func (o *mcpServiceOptions) service(a *app) (*mcp.Service, bool, error) {
 		PackRetention:    mcp.Retention{MaxAge: o.packAge, MaxCount: o.packCount},
 		SessionRetention: mcp.Retention{MaxAge: o.sessionAge, MaxCount: o.sessionCount},
 		Limits:           gate.NewLimits(o.rateLimitState), PrivateKey: priv, Version: producerVersion(), Now: a.now,
+		JobRoot: o.jobRoot, Envelope: env, Broker: broker, LogExport: o.exportLog, OTelExport: o.exportOTel,
 	})
 	return svc, token != "", err
 }
@@ -131,10 +151,14 @@ func runMCPService(a *app, o mcpServiceOptions, listen string) error {
 	if listen == "" {
 		listen = "127.0.0.1:8787"
 	}
+	if o.credentials.evidenceOut != "" {
+		return exitcode.Invalidf("--credential-evidence-out names one file; the service writes each decision's record beside its trace, pass --trace-dir instead")
+	}
 	svc, authenticated, err := o.service(a)
 	if err != nil {
 		return err
 	}
+	defer svc.Close()
 	if err := mcp.CheckListen(listen, authenticated); err != nil {
 		return err
 	}
@@ -203,6 +227,7 @@ func runMCPBridge(a *app, o mcpBridgeOptions) error {
 	if err != nil {
 		return err
 	}
+	defer svc.Close()
 	data, err := a.readCall(o.call)
 	if err != nil {
 		return err
@@ -214,6 +239,11 @@ func runMCPBridge(a *app, o mcpBridgeOptions) error {
 			return exitcode.Invalidf("%s: %s; write the call in the %s format", o.call, re.Msg, o.adapter)
 		}
 		return err
+	}
+	if r := res.CredentialRecord; r != nil && o.credentials.evidenceOut != "" {
+		if err := gate.WriteCredentialRecord(o.credentials.evidenceOut, *r); err != nil {
+			return fmt.Errorf("%s: cannot write credential evidence: %w", o.credentials.evidenceOut, err)
+		}
 	}
 	code := res.Verdict.ExitCode()
 	a.emit(res, kv("tool_name", res.ToolName, "verdict", string(res.Verdict), "reason_codes", strings.Join(res.ReasonCodes, ","),
