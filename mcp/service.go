@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -195,7 +196,10 @@ type EvaluateRequest struct {
 // always false: the service decides, the dispatcher runs the tool only on
 // allow.
 type EvaluateResponse struct {
-	OK                bool              `json:"ok"`
+	OK bool `json:"ok"`
+	// CorrelationID ties mcp bridge's answer to its logs, as v1's does
+	// (see CorrelationID); the service's responses carry none.
+	CorrelationID     string            `json:"correlation_id,omitempty"`
 	Executed          bool              `json:"executed"`
 	Adapter           string            `json:"adapter"`
 	RunID             string            `json:"run_id"`
@@ -451,6 +455,9 @@ func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 		if d, _, err = s.o.Limits.Apply(d, in, now); err != nil {
 			return EvaluateResponse{}, err
 		}
+		if res.SessionID == "" {
+			res.SessionID = in.Context.SessionID
+		}
 		res.IntentDigest = in.IntentDigest
 		if in.Context.Phase != "" {
 			res.Phase = in.Context.Phase
@@ -500,10 +507,10 @@ func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 		if err := s.writeArtifacts(req, call, in, out, &res, now); err != nil {
 			return EvaluateResponse{}, err
 		}
-		traceID := res.TraceID
-		if traceID == "" {
-			traceID = gate.TraceID(in, out)
+		if res.TraceID == "" {
+			res.TraceID = gate.TraceID(in, out)
 		}
+		traceID := res.TraceID
 		res.Relationship = gate.NewRelationship(in, out, traceID)
 		if c := out.Credential; c != nil {
 			rec := gate.NewCredentialRecord(in, traceID, *c, s.version())
@@ -516,6 +523,7 @@ func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 			}
 		}
 	}
+	res.Warnings = nonNil(res.Warnings)
 	res.DecisionLatencyMS = float64(time.Since(start).Microseconds()) / 1000
 	if in != nil {
 		if err := s.exportDecision(in, out, &res); err != nil {
@@ -523,6 +531,14 @@ func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 		}
 	}
 	return res, nil
+}
+
+// CorrelationID is the correlation id of a one-shot decision (mcp
+// bridge): 24 hex digits derived from the intent, policy and run, so the
+// same call gives the same id and nothing random reaches its artifacts.
+func CorrelationID(res EvaluateResponse) string {
+	sum := sha256.Sum256([]byte("gait.mcp.bridge\x00" + res.IntentDigest + "\x00" + res.PolicyDigest + "\x00" + res.RunID))
+	return hex.EncodeToString(sum[:12])
 }
 
 // sortedUnion returns list with extra added, sorted and without

@@ -245,6 +245,7 @@ func runMCPBridge(a *app, o mcpBridgeOptions) error {
 			return fmt.Errorf("%s: cannot write credential evidence: %w", o.credentials.evidenceOut, err)
 		}
 	}
+	res.CorrelationID = mcp.CorrelationID(res)
 	code := res.Verdict.ExitCode()
 	a.emit(res, kv("tool_name", res.ToolName, "verdict", string(res.Verdict), "reason_codes", strings.Join(res.ReasonCodes, ","),
 		"violations", strings.Join(res.Violations, ","), "trace", res.TracePath, "exit_code", strconv.Itoa(int(code))))
