@@ -214,12 +214,24 @@ func (e *ContextEnvelope) Age(now time.Time) (seconds int64, ok bool) {
 }
 
 // ApplyContextEnvelope sets the context evidence of an intent request from
-// env (nil: no envelope). Evidence the request carries itself is dropped
-// first, so only an envelope the operator passed can satisfy
+// env (nil: no envelope). Evidence the request carries itself is checked
+// (a malformed context_set_digest or context_evidence_mode is an error,
+// and so is a context_set_digest that is not env's) and then dropped, so
+// only an envelope the operator passed can satisfy
 // require_context_evidence, required_context_evidence_mode and
 // max_context_age_seconds. The age is taken at now.
-func ApplyContextEnvelope(req *IntentRequest, env *ContextEnvelope, now time.Time) {
+func ApplyContextEnvelope(req *IntentRequest, env *ContextEnvelope, now time.Time) error {
 	c := &req.Context
+	stated := strings.TrimSpace(c.ContextSetDigest)
+	if stated != "" && !digest.Valid(stated) {
+		return errors.New("context.context_set_digest is not a sha256 hex digest")
+	}
+	if m := strings.ToLower(strings.TrimSpace(c.ContextEvidenceMode)); m != "" && m != "best_effort" && m != "required" {
+		return fmt.Errorf("context.context_evidence_mode %q is not best_effort or required", c.ContextEvidenceMode)
+	}
+	if env != nil && stated != "" && !strings.EqualFold(stated, env.ContextSetDigest) {
+		return errors.New("context.context_set_digest is not the context envelope's digest")
+	}
 	c.ContextSetDigest, c.ContextEvidenceMode, c.ContextRefs = "", "", nil
 	if _, ok := c.AuthContext[contextAgeKey]; ok {
 		ac := make(map[string]any, len(c.AuthContext))
@@ -244,4 +256,5 @@ func ApplyContextEnvelope(req *IntentRequest, env *ContextEnvelope, now time.Tim
 	if len(c.AuthContext) == 0 {
 		c.AuthContext = nil
 	}
+	return nil
 }

@@ -79,14 +79,23 @@ func TestApplyContextEnvelope(t *testing.T) {
 		ContextRefs: []string{"mine"}, AuthContext: map[string]any{"context_age_seconds": 1, "tenant": "t"}}}
 	// without an envelope, the intent's own evidence is dropped
 	bare := req
-	ApplyContextEnvelope(&bare, nil, now)
+	if err := ApplyContextEnvelope(&bare, nil, now); err != nil {
+		t.Fatal(err)
+	}
 	if c := bare.Context; c.ContextSetDigest != "" || c.ContextEvidenceMode != "" || c.ContextRefs != nil || len(c.AuthContext) != 1 || c.AuthContext["tenant"] != "t" {
 		t.Errorf("no envelope: %+v", c)
 	}
 	if req.Context.AuthContext["context_age_seconds"] != 1 {
 		t.Error("the caller's auth_context map was changed")
 	}
-	ApplyContextEnvelope(&req, env, now)
+	// an intent may state the envelope's digest, never another
+	if err := ApplyContextEnvelope(&req, env, now); err == nil || !strings.Contains(err.Error(), "not the context envelope's digest") {
+		t.Fatalf("a different digest: %v", err)
+	}
+	req.Context.ContextSetDigest = strings.ToUpper(env.ContextSetDigest)
+	if err := ApplyContextEnvelope(&req, env, now); err != nil {
+		t.Fatal(err)
+	}
 	c := req.Context
 	if c.ContextSetDigest != env.ContextSetDigest || c.ContextEvidenceMode != "required" || strings.Join(c.ContextRefs, ",") != "r1,r2" ||
 		c.AuthContext["context_age_seconds"] != int64(600) || c.AuthContext["tenant"] != "t" {
@@ -95,9 +104,16 @@ func TestApplyContextEnvelope(t *testing.T) {
 	// the age of a future record is 0; an envelope without records has none
 	empty, _ := ParseContextEnvelope([]byte(`{"context_set_id": "c"}`))
 	req = IntentRequest{}
-	ApplyContextEnvelope(&req, empty, now)
+	if err := ApplyContextEnvelope(&req, empty, now); err != nil {
+		t.Fatal(err)
+	}
 	if req.Context.AuthContext != nil || req.Context.ContextEvidenceMode != "best_effort" {
 		t.Errorf("empty envelope: %+v", req.Context)
+	}
+	for _, bad := range []IntentContext{{ContextSetDigest: "zz"}, {ContextEvidenceMode: "sometimes"}} {
+		if err := ApplyContextEnvelope(&IntentRequest{Context: bad}, nil, now); err == nil {
+			t.Errorf("%+v was accepted", bad)
+		}
 	}
 	if age, ok := env.Age(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)); !ok || age != 0 {
 		t.Errorf("age before retrieval: %d %v", age, ok)

@@ -437,7 +437,9 @@ func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 	}
 	now := s.o.Now()
 	p := s.o.Policy
-	gate.ApplyContextEnvelope(&call.Request, s.o.Envelope, now)
+	if err := gate.ApplyContextEnvelope(&call.Request, s.o.Envelope, now); err != nil {
+		return EvaluateResponse{}, badRequest("%v", err)
+	}
 	var d gate.Decision
 	in, nerr := gate.Normalize(call.Request)
 	if nerr != nil {

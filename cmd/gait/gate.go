@@ -290,7 +290,9 @@ func runGateEval(a *app, o gateEvalOptions) error {
 		}
 	}
 	now := a.now()
-	gate.ApplyContextEnvelope(&req, env, now)
+	if err := gate.ApplyContextEnvelope(&req, env, now); err != nil {
+		return exitcode.Invalidf("%s: %v; fix the intent (schema gait.gate.intent_request)", o.intent, err)
+	}
 	opts := gate.EnforceOptions{Now: func() time.Time { return now }, Simulate: o.simulate, Broker: broker}
 	var pub ed25519.PublicKey
 	if priv != nil {
