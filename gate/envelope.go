@@ -140,7 +140,8 @@ func ParseContextEnvelope(data []byte) (*ContextEnvelope, error) {
 			SourceLocator: r.SourceLocator, SourceType: r.SourceType,
 		})
 	}
-	// The digest does not depend on the records' order.
+	// The digest does not depend on the records' order: they are sorted
+	// by ref_id, source_type, source_locator, then the rest.
 	order := make([]int, len(canon))
 	keys := make([]string, len(canon))
 	for i := range canon {
@@ -149,7 +150,8 @@ func ParseContextEnvelope(data []byte) (*ContextEnvelope, error) {
 		if err != nil {
 			return nil, err
 		}
-		keys[i] = canon[i].RefID + "\x00" + string(b)
+		c := canon[i]
+		keys[i] = c.RefID + "\x00" + c.SourceType + "\x00" + c.SourceLocator + "\x00" + string(b)
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
 	sortedCanon := make([]canonicalRecord, len(canon))
@@ -198,25 +200,31 @@ func (e *ContextEnvelope) RefIDs() []string {
 	return slices.Compact(ids)
 }
 
-// Age is the age of the envelope's oldest record at now (0 for a record
-// from the future); ok is false without records.
-func (e *ContextEnvelope) Age(now time.Time) (seconds int64, ok bool) {
-	if len(e.Records) == 0 {
-		return 0, false
-	}
-	oldest := e.Records[0].RetrievedAt
-	for _, r := range e.Records[1:] {
-		if r.RetrievedAt.Before(oldest) {
+// Age is the age in whole seconds of the envelope's oldest record at now
+// (0 for a record from the future). A record without retrieved_at, and an
+// envelope without records, count as retrieved on 1980-01-01, as in v1:
+// evidence of unknown age is never fresh.
+func (e *ContextEnvelope) Age(now time.Time) int64 {
+	oldest := epoch
+	for i, r := range e.Records {
+		if i == 0 || r.RetrievedAt.Before(oldest) {
 			oldest = r.RetrievedAt
 		}
 	}
-	return max(int64(now.Sub(oldest)/time.Second), 0), true
+	return max(int64(now.Sub(oldest)/time.Second), 0)
+}
+
+// HasContextEvidence reports whether an intent context carries context
+// evidence of its own (which ApplyContextEnvelope drops).
+func HasContextEvidence(c IntentContext) bool {
+	_, age := c.AuthContext[contextAgeKey]
+	return age || c.ContextSetDigest != "" || c.ContextEvidenceMode != "" || len(c.ContextRefs) > 0
 }
 
 // ApplyContextEnvelope sets the context evidence of an intent request from
 // env (nil: no envelope). Evidence the request carries itself is checked
 // (a malformed context_set_digest or context_evidence_mode is an error,
-// and so is a context_set_digest that is not env's) and then dropped, so
+// and so is a digest or mode that is not env's) and then dropped, so
 // only an envelope the operator passed can satisfy
 // require_context_evidence, required_context_evidence_mode and
 // max_context_age_seconds. The age is taken at now.
@@ -226,11 +234,15 @@ func ApplyContextEnvelope(req *IntentRequest, env *ContextEnvelope, now time.Tim
 	if stated != "" && !digest.Valid(stated) {
 		return errors.New("context.context_set_digest is not a sha256 hex digest")
 	}
-	if m := strings.ToLower(strings.TrimSpace(c.ContextEvidenceMode)); m != "" && m != "best_effort" && m != "required" {
+	mode := strings.ToLower(strings.TrimSpace(c.ContextEvidenceMode))
+	if mode != "" && mode != "best_effort" && mode != "required" {
 		return fmt.Errorf("context.context_evidence_mode %q is not best_effort or required", c.ContextEvidenceMode)
 	}
 	if env != nil && stated != "" && !strings.EqualFold(stated, env.ContextSetDigest) {
 		return errors.New("context.context_set_digest is not the context envelope's digest")
+	}
+	if env != nil && mode != "" && mode != env.EvidenceMode {
+		return fmt.Errorf("context.context_evidence_mode %s is not the context envelope's evidence mode %s", mode, env.EvidenceMode)
 	}
 	c.ContextSetDigest, c.ContextEvidenceMode, c.ContextRefs = "", "", nil
 	if _, ok := c.AuthContext[contextAgeKey]; ok {
@@ -244,14 +256,12 @@ func ApplyContextEnvelope(req *IntentRequest, env *ContextEnvelope, now time.Tim
 	}
 	if env != nil {
 		c.ContextSetDigest, c.ContextEvidenceMode, c.ContextRefs = env.ContextSetDigest, env.EvidenceMode, env.RefIDs()
-		if age, ok := env.Age(now); ok {
-			ac := make(map[string]any, len(c.AuthContext)+1)
-			for k, v := range c.AuthContext {
-				ac[k] = v
-			}
-			ac[contextAgeKey] = age
-			c.AuthContext = ac
+		ac := make(map[string]any, len(c.AuthContext)+1)
+		for k, v := range c.AuthContext {
+			ac[k] = v
 		}
+		ac[contextAgeKey] = env.Age(now)
+		c.AuthContext = ac
 	}
 	if len(c.AuthContext) == 0 {
 		c.AuthContext = nil

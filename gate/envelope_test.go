@@ -25,6 +25,7 @@ func TestContextEnvelopeDigest(t *testing.T) {
 		{"set id and mode are not covered", `{"context_set_id": "other", "evidence_mode": "REQUIRED", "records": [` + envRecord("r1", "") + `]}`, "79e9e3aca7f61fb8cc6e504035662a99017f3b06ab5a852331949c1a96f92c5d"},
 		{"every field", `{"context_set_id": "cs1", "records": [` + envRecord("r1", `, "immutability": "immutable", "freshness_sla_seconds": 60, "retrieved_at": "2026-01-01T01:00:00+01:00", "sensitivity_label": "x"`) + `]}`, "1b6b7c174f4a35365609f42768007311541f9dce5386e9521ff151b83687f19b"},
 		{"order does not matter", `{"context_set_id": "c", "records": [` + envRecord("r2", "") + `, ` + envRecord("r1", "") + `]}`, "775bfde8ea2cf41719a24f75351449aaf126fb9e988917e167959629b3b57a6c"},
+		{"same ref_id, sorted by source type", `{"context_set_id": "c", "records": [` + strings.ReplaceAll(envRecord("r1", ""), `"doc"`, `"zz"`) + `, ` + strings.ReplaceAll(envRecord("r1", ""), `"doc"`, `"aa"`) + `]}`, "273571e6369f5b1eb7d05feae3ccbdca54f604617df8d9d285a00590804926df"},
 		{"duplicates count", `{"context_set_id": "c", "records": [` + envRecord("r1", "") + `, ` + envRecord("r1", "") + `]}`, "5cafb865e80eb7742a90cbfa9a2c17026f20fc8f1e5b70994c9f3f85d9c49d64"},
 	} {
 		env, err := ParseContextEnvelope([]byte(c.env))
@@ -101,13 +102,14 @@ func TestApplyContextEnvelope(t *testing.T) {
 		c.AuthContext["context_age_seconds"] != int64(600) || c.AuthContext["tenant"] != "t" {
 		t.Errorf("envelope: %+v", c)
 	}
-	// the age of a future record is 0; an envelope without records has none
+	// the age of a future record is 0; an envelope without records is as
+	// old as 1980
 	empty, _ := ParseContextEnvelope([]byte(`{"context_set_id": "c"}`))
 	req = IntentRequest{}
 	if err := ApplyContextEnvelope(&req, empty, now); err != nil {
 		t.Fatal(err)
 	}
-	if req.Context.AuthContext != nil || req.Context.ContextEvidenceMode != "best_effort" {
+	if req.Context.AuthContext[contextAgeKey] != int64(now.Sub(epoch)/time.Second) || req.Context.ContextEvidenceMode != "best_effort" {
 		t.Errorf("empty envelope: %+v", req.Context)
 	}
 	for _, bad := range []IntentContext{{ContextSetDigest: "zz"}, {ContextEvidenceMode: "sometimes"}} {
@@ -115,8 +117,11 @@ func TestApplyContextEnvelope(t *testing.T) {
 			t.Errorf("%+v was accepted", bad)
 		}
 	}
-	if age, ok := env.Age(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)); !ok || age != 0 {
-		t.Errorf("age before retrieval: %d %v", age, ok)
+	if err := ApplyContextEnvelope(&IntentRequest{Context: IntentContext{ContextEvidenceMode: "required"}}, empty, now); err == nil {
+		t.Error("a mode other than the envelope's was accepted")
+	}
+	if age := env.Age(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)); age != 0 {
+		t.Errorf("age before retrieval: %d", age)
 	}
 }
 

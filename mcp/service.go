@@ -437,6 +437,14 @@ func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 	}
 	now := s.o.Now()
 	p := s.o.Policy
+	// v1 names the run after the call's intent as the adapter read it,
+	// before the envelope applies and the call's own evidence is dropped
+	var runDigest string
+	if req.RunID == "" && (s.o.Envelope != nil || gate.HasContextEvidence(call.Request.Context)) {
+		if pre, err := gate.Normalize(call.Request); err == nil {
+			runDigest = pre.IntentDigest
+		}
+	}
 	if err := gate.ApplyContextEnvelope(&call.Request, s.o.Envelope, now); err != nil {
 		return EvaluateResponse{}, badRequest("%v", err)
 	}
@@ -502,8 +510,11 @@ func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 	res.Verdict, res.ReasonCodes, res.Violations, res.MatchedRule = out.Verdict, nonNil(out.ReasonCodes), out.Violations, d.MatchedRule
 	res.ExitCode = int(out.Verdict.ExitCode())
 	res.RunID = normRunID(req.RunID)
-	if res.RunID == "" && len(res.IntentDigest) >= 12 {
-		res.RunID = "run_mcp_" + res.IntentDigest[:12]
+	if runDigest == "" {
+		runDigest = res.IntentDigest
+	}
+	if res.RunID == "" && len(runDigest) >= 12 {
+		res.RunID = "run_mcp_" + runDigest[:12]
 	}
 	if in != nil {
 		if err := s.writeArtifacts(req, call, in, out, &res, now); err != nil {
