@@ -19,7 +19,9 @@ state, replaced atomically) and events.jsonl (append-only history). Every
 change takes a per-job file lock and bumps the revision. A job stops at a
 decision-needed, blocked or completed checkpoint; resume is refused while a
 decision lacks an approval (exit 4) or the environment changed (exit 6, unless
---allow-env-mismatch). Illegal transitions exit 6 naming the current state.`,
+--allow-env-mismatch). job stop is the emergency stop: the job never runs
+again, and the gate service blocks calls that name it. Illegal transitions
+exit 6 naming the current state.`,
 		}
 		cp := &cobra.Command{Use: "checkpoint", Short: "Add, list and show job checkpoints",
 			Long: "job checkpoint records what a job reached (plan, progress, decision-needed, blocked, completed) and lists or shows recorded checkpoints."}

@@ -395,6 +395,12 @@ without Content-Type application/json (415), malformed or with unknown
 fields (400) are refused, and so are client-chosen artifact paths unless
 --allow-client-artifact-paths. The service never runs a tool.
 
+A call whose context names a job_id is blocked when the job in --job-root was
+emergency-stopped (gait job stop) or cannot be read. --context-envelope is the
+context evidence of every call; --export-log-out and --export-otel-out append
+one line per decision; --credential-broker (and the other --credential-*
+flags, as for gate eval) brokers credentials for require_broker_credential.
+
 mcp serve --replay is the replay server (see mcp replay). Pass exactly one of
 --policy and --replay.`,
 		Args: cobra.NoArgs,

@@ -203,7 +203,9 @@ func newMCPBridgeCmd(a *app) *cobra.Command {
 format, evaluates it exactly as POST /v1/evaluate of mcp serve --policy does
 (policy, rate limits, the policy's mcp_trust for the call's "server"), prints
 the service's response and exits with the gate's code: 0 allow or dry_run,
-3 block, 4 require_approval, 6 a call it cannot read. The call is never run.`,
+3 block, 4 require_approval, 6 a call it cannot read. The call is never run.
+--job-root, --context-envelope, --export-log-out, --export-otel-out and the
+--credential-* flags work as for mcp serve --policy.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return runMCPBridge(a, o) },
 	}
