@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gait-dev/gait/schemas"
 )
 
 // The gate service's production controls against v1: the emergency-stop
@@ -221,7 +223,16 @@ func TestMCPServiceJobStopDifferential(t *testing.T) {
 // derives its ids its own way).
 func compareExports(t *testing.T, refDir, gaitDir string) {
 	t.Helper()
-	for _, name := range []string{"events.jsonl", "otel.jsonl"} {
+	for name, schema := range map[string]string{"events.jsonl": "mcp/decision_log", "otel.jsonl": "mcp/decision_otel"} {
+		for _, dir := range []string{refDir, gaitDir} {
+			data, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := schemas.ValidateLines(schema, data); err != nil {
+				t.Errorf("schemas/%s rejects %s: %v", schema, filepath.Join(dir, name), err)
+			}
+		}
 		read := func(dir string) []string {
 			f, err := os.Open(filepath.Join(dir, name))
 			if err != nil {
@@ -405,6 +416,11 @@ func TestContextEnvelopeDifferential(t *testing.T) {
 			}
 			if want.Code == 0 || want.Code == 3 {
 				valid++
+				if with && (j == 0 || i == 0 && j == 1) {
+					if err := schemas.Validate("gate/context_envelope", []byte(env)); err != nil {
+						t.Errorf("schemas/gate/context_envelope rejects an envelope v1 accepts: %v\n%s", err, env)
+					}
+				}
 			}
 			if fmt.Sprint(want) != fmt.Sprint(got) {
 				t.Errorf("envelope %d %s (with=%v):\n%s\nv1   %+v\ngait %+v", i, tool, with, env, want, got)

@@ -230,7 +230,7 @@ type EvaluateResponse struct {
 	// brokered credential (references only), for the caller to keep; it
 	// is not part of the response body.
 	CredentialRecord *gate.CredentialRecord `json:"-"`
-	Warnings         []string               `json:"warnings,omitempty"`
+	Warnings         []string               `json:"warnings"`
 	Relationship     *gate.Relationship     `json:"relationship,omitempty"`
 	ExitCode         int                    `json:"exit_code"`
 }
