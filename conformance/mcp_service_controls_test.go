@@ -204,6 +204,18 @@ func TestMCPServiceJobStopDifferential(t *testing.T) {
 						if !bw.same(bg) || bg.Status != int(want.ExitCode) || len(bg.CorrelationID) != len(bw.CorrelationID) {
 							t.Errorf("bridge %s:\nv1   %+v\ngait %+v", call, bw, bg)
 						}
+						// the one-shot proxy makes the same decision
+						var proxied [2]serviceAnswer
+						for j, bin := range []string{ref, gaitBin} {
+							cmd := exec.Command(bin, "mcp", "proxy", "--policy", "policy.yaml", "--call", "call.json", "--job-root", root, "--json")
+							cmd.Dir = gaitDir
+							out, err := cmd.Output()
+							_ = json.Unmarshal(out, &proxied[j])
+							proxied[j].Status, proxied[j].Digest, proxied[j].ExitCode = exitCodeOf(t, err), "", 0
+						}
+						if !sameAnswer(proxied[0], proxied[1]) {
+							t.Errorf("proxy --call %s:\nv1   %+v\ngait %+v", call, proxied[0], proxied[1])
+						}
 					}
 				}
 				// the bridge without --job-root looks in ./gait-out/jobs

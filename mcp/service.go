@@ -484,13 +484,9 @@ func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 	}
 	if in != nil && in.Context.JobID != "" {
 		res.JobID = in.Context.JobID
-		if c := job.CheckEmergencyStop(s.o.JobRoot, in.Context.JobID); c.Blocked {
-			d.Verdict = gate.Block
-			d.ReasonCodes = sortedUnion(d.ReasonCodes, c.ReasonCode)
-			d.Violations = sortedUnion(d.Violations, job.ViolationEmergencyStop)
-			if c.Warning != "" {
-				res.Warnings = append(res.Warnings, c.Warning)
-			}
+		var warning string
+		if d, warning = EmergencyStop(d, in, s.o.JobRoot); warning != "" {
+			res.Warnings = append(res.Warnings, warning)
 		}
 	}
 	// As in v1's service, a request carries no approval or delegation

@@ -54,6 +54,8 @@ type mcpProxyOptions struct {
 	redact          []string
 	captureMode     string
 	rateLimitState  string
+	jobRoot         string
+	contextEnvelope string
 	command         []string
 }
 
@@ -95,6 +97,9 @@ restarts and across proxies; a spent limit withholds the call
 			if o.call != "" {
 				return runMCPCall(a, o)
 			}
+			if o.jobRoot != "" || o.contextEnvelope != "" {
+				return exitcode.Invalidf("--job-root and --context-envelope apply to one call; pass them with --call (or use mcp serve --policy)")
+			}
 			return runMCPProxy(a, o)
 		},
 	}
@@ -110,6 +115,8 @@ restarts and across proxies; a spent limit withholds the call
 	f.StringArrayVar(&o.redact, "redact", nil, "JSON path redacted in stored args and results (repeatable, or comma-separated)")
 	f.StringVar(&o.captureMode, "capture-mode", "reference", "reference or raw")
 	f.StringVar(&o.rateLimitState, "rate-limit-state", gate.DefaultLimitStatePath, "state file counting rate limits and destructive budgets, shared with gate eval")
+	f.StringVar(&o.jobRoot, "job-root", "", "with --call: jobs directory for the emergency-stop check of the call's job_id (default ./gait-out/jobs)")
+	f.StringVar(&o.contextEnvelope, "context-envelope", "", "with --call: context envelope `file` (gait.context.envelope), the call's context evidence")
 	return cmd
 }
 
@@ -122,8 +129,10 @@ type mcpCallResult struct {
 	Violations  []string     `json:"violations"`
 	MatchedRule string       `json:"matched_rule,omitempty"`
 	Executed    bool         `json:"executed"`
+	JobID       string       `json:"job_id,omitempty"`
 	RunID       string       `json:"run_id,omitempty"`
 	Runpack     string       `json:"runpack,omitempty"`
+	Warnings    []string     `json:"warnings,omitempty"`
 	ExitCode    int          `json:"exit_code"`
 }
 
@@ -146,6 +155,15 @@ func runMCPCall(a *app, o mcpProxyOptions) error {
 	if err != nil {
 		return exitcode.Invalidf("%v; write the call as {\"name\": \"tool\", \"args\": {…}}", err)
 	}
+	var env *gate.ContextEnvelope
+	if o.contextEnvelope != "" {
+		if env, err = gate.LoadContextEnvelope(o.contextEnvelope); err != nil {
+			return err
+		}
+	}
+	if err := gate.ApplyContextEnvelope(&call.Request, env, a.now()); err != nil {
+		return exitcode.Invalidf("%s: %v; fix the call's context", o.call, err)
+	}
 	d, in, evalErr := policy.EvaluateRequest(call.Request)
 	if evalErr == nil && in != nil {
 		if d, _, err = gate.NewLimits(o.rateLimitState).Apply(d, in, a.now()); err != nil {
@@ -160,12 +178,22 @@ func runMCPCall(a *app, o mcpProxyOptions) error {
 		}
 		d = mt.ApplyTrust(d, mt.Check(server, call.RiskClass, false, a.now()))
 	}
+	var warning string
+	if evalErr == nil {
+		d, warning = mcp.EmergencyStop(d, in, o.jobRoot)
+	}
 	if evalErr != nil && d.Verdict == gate.Allow {
 		d.Verdict = gate.Block
 	}
 	code := d.Verdict.ExitCode()
 	res := mcpCallResult{OK: true, ToolName: call.Tool, Verdict: d.Verdict, ReasonCodes: nonNilStrings(d.ReasonCodes),
 		Violations: nonNilStrings(d.Violations), MatchedRule: d.MatchedRule, ExitCode: int(code)}
+	if in != nil {
+		res.JobID = in.Context.JobID
+	}
+	if warning != "" {
+		res.Warnings = []string{warning}
+	}
 	if o.record != "" {
 		paths, err := mcp.ParsePaths(o.redact)
 		if err != nil {
