@@ -414,8 +414,10 @@ func StrictStatus(v gate.Verdict) int {
 
 // Evaluate decides one request: it is the service without HTTP. The
 // decision is the one gate eval and the MCP proxy make for a tool call
-// (policy, rate limits and budgets, no tokens, no credential broker), with
-// the policy's mcp_trust applied to the call's server.
+// (policy with the context envelope's evidence, rate limits and budgets,
+// no tokens), with the policy's mcp_trust applied to the call's server,
+// the emergency stop of the call's job, and the credential broker for an
+// allow that needs one.
 func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 	start := time.Now()
 	adapter := req.Adapter
