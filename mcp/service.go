@@ -437,6 +437,28 @@ func (s *Service) Evaluate(req EvaluateRequest) (EvaluateResponse, error) {
 	if err != nil {
 		return EvaluateResponse{}, badRequest("%v", err)
 	}
+	return s.decide(req, adapter, call, start)
+}
+
+// EvaluateParsed is Evaluate for a call already read in the mcp adapter's
+// terms: mcp proxy --call reads more call formats (a JSON-RPC tools/call
+// request, {"tool_name", "args"}) than the adapters do. req.Call is
+// ignored.
+func (s *Service) EvaluateParsed(req EvaluateRequest, call ToolCallRequest) (EvaluateResponse, error) {
+	start := time.Now()
+	if err := s.checkArtifactRequest(req); err != nil {
+		return EvaluateResponse{}, err
+	}
+	if req.RunID != "" && !pack.ValidRunID(normRunID(req.RunID)) {
+		return EvaluateResponse{}, badRequest("request.run_id %q is invalid; use letters, digits, '_' or '-'", req.RunID)
+	}
+	return s.decide(req, "mcp", AdapterCall{Tool: call.Tool, Args: call.Args, Canonical: call.Canonical,
+		Context: gate.ToolCallContext{RiskClass: call.RiskClass}, Server: call.Server, Request: call.Request}, start)
+}
+
+// decide evaluates one parsed call and writes the artifacts it asks for.
+func (s *Service) decide(req EvaluateRequest, adapter string, call AdapterCall, start time.Time) (EvaluateResponse, error) {
+	var err error
 	now := s.o.Now()
 	p := s.o.Policy
 	// v1 names the run after the call's intent as the adapter read it,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/gait-dev/gait/gate"
 	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/job"
 	"github.com/gait-dev/gait/mcp"
 )
 
@@ -55,6 +57,9 @@ type mcpProxyOptions struct {
 	captureMode     string
 	rateLimitState  string
 	jobRoot         string
+	// oneShot holds the flags only the one-shot --call takes, as v1's
+	// mcp proxy --call does (mcp bridge is the same evaluation).
+	oneShot         mcpBridgeOptions
 	contextEnvelope string
 	command         []string
 }
@@ -76,9 +81,14 @@ calls). --redact JSON paths (e.g. $.api_token) are replaced by "[redacted]" in
 stored args and results; in reference capture mode the stored digests are
 those of the unredacted values.
 
-One-shot: --policy P --call call.json evaluates one tool call ({"name",
-"arguments"}) and exits with the gate's code: 0 allow or dry_run, 3 block,
-4 require_approval.
+One-shot: --policy P --call call.json evaluates one tool call and exits with
+the gate's code: 0 allow or dry_run, 3 block, 4 require_approval. It is
+mcp bridge's evaluation and answer, with v1's one-shot flags (--adapter,
+--profile, --trace-out, --runpack-out, --pack-out, --export-log-out,
+--export-otel-out, --key-mode, --private-key, --private-key-env, --job-root,
+--context-envelope); in the mcp adapter it also reads a JSON-RPC tools/call
+request or {"tool_name", "args"}. --record DIR writes the call as a runpack
+in DIR instead, with --redact and --capture-mode.
 
 Rate limits and destructive budgets of the policy's rules are counted in
 --rate-limit-state, the file gate eval uses, so the counts hold across
@@ -94,11 +104,18 @@ restarts and across proxies; a spent limit withholds the call
 			} else if len(args) > 0 {
 				return exitcode.Invalidf("unexpected arguments %q; put the upstream server command after --", args)
 			}
+			oneShotOnly := changedFlags(cmd, oneShotFlags...)
 			if o.call != "" {
-				return runMCPCall(a, o)
+				if o.record != "" {
+					if len(oneShotOnly) > 0 {
+						return exitcode.Invalidf("--record writes the call as a runpack in %s and takes none of --%s; drop --record to use them", o.record, strings.Join(oneShotOnly, ", --"))
+					}
+					return runMCPCall(a, o)
+				}
+				return runMCPOneShot(a, o)
 			}
-			if o.jobRoot != "" || o.contextEnvelope != "" {
-				return exitcode.Invalidf("--job-root and --context-envelope apply to one call; pass them with --call (or use mcp serve --policy)")
+			if o.jobRoot != "" || o.contextEnvelope != "" || len(oneShotOnly) > 0 {
+				return exitcode.Invalidf("--job-root, --context-envelope and --%s apply to one call; pass them with --call (or use mcp serve --policy)", strings.Join(oneShotFlags, ", --"))
 			}
 			return runMCPProxy(a, o)
 		},
@@ -117,7 +134,48 @@ restarts and across proxies; a spent limit withholds the call
 	f.StringVar(&o.rateLimitState, "rate-limit-state", gate.DefaultLimitStatePath, "state file counting rate limits and destructive budgets, shared with gate eval")
 	f.StringVar(&o.jobRoot, "job-root", "", "with --call: jobs directory for the emergency-stop check of the call's job_id (default ./gait-out/jobs)")
 	f.StringVar(&o.contextEnvelope, "context-envelope", "", "with --call: context envelope `file` (gait.context.envelope), the call's context evidence")
+	b := &o.oneShot
+	f.StringVar(&b.adapter, "adapter", "mcp", "with --call: the call's format: mcp, openai, anthropic, langchain or claude_code")
+	f.StringVar(&b.profile, "profile", "standard", "with --call: standard or oss-prod")
+	f.StringVar(&b.traceOut, "trace-out", "", "with --call: write the decision's trace here")
+	f.StringVar(&b.runpackOut, "runpack-out", "", "with --call: write a runpack of the call here")
+	f.StringVar(&b.packOut, "pack-out", "", "with --call: write a run pack of the call here")
+	f.StringVar(&b.exportLog, "export-log-out", "", "with --call: append the decision's JSON line to this `file`")
+	f.StringVar(&b.exportOTel, "export-otel-out", "", "with --call: append the decision's OpenTelemetry log record to this `file`")
+	b.signing.registerEnv(cmd, a)
 	return cmd
+}
+
+// oneShotFlags are the flags of mcp proxy that only the one-shot --call
+// (without --record) takes.
+var oneShotFlags = []string{"adapter", "profile", "trace-out", "runpack-out", "pack-out", "export-log-out", "export-otel-out", "key-mode", "private-key", "private-key-env"}
+
+// changedFlags lists the named flags the command line set.
+func changedFlags(cmd *cobra.Command, names ...string) []string {
+	var set []string
+	for _, n := range names {
+		if cmd.Flags().Changed(n) {
+			set = append(set, n)
+		}
+	}
+	return set
+}
+
+// runMCPOneShot is v1's mcp proxy --call: mcp bridge's evaluation and
+// answer for one call.
+func runMCPOneShot(a *app, o mcpProxyOptions) error {
+	if o.upstream || o.upstreamURL != "" || len(o.command) > 0 {
+		return exitcode.Invalidf("--call evaluates one call without an upstream; drop --upstream or --call")
+	}
+	b := o.oneShot
+	b.policy, b.call, b.runID, b.rateLimitState, b.contextEnvelope = o.policy, o.call, o.runID, o.rateLimitState, o.contextEnvelope
+	b.jobRoot = cmp.Or(o.jobRoot, job.DefaultRoot)
+	b.verdictStatus, b.authMode, b.maxRequestBytes, b.credentials.kind = "compat", "off", mcp.DefaultMaxRequestBytes, "off"
+	b.proxyFormats = true
+	if b.policy == "" {
+		return exitcode.Invalidf("--call needs --policy P to evaluate the call against")
+	}
+	return runMCPBridge(a, b)
 }
 
 // mcpCallResult is what the one-shot mode prints.

@@ -192,6 +192,9 @@ func runMCPService(a *app, o mcpServiceOptions, listen string) error {
 type mcpBridgeOptions struct {
 	mcpServiceOptions
 	call, runID, traceOut, runpackOut, packOut string
+	// proxyFormats (mcp proxy --call) also reads, in the mcp adapter, a
+	// JSON-RPC tools/call request and {"tool_name", "args"}.
+	proxyFormats bool
 }
 
 func newMCPBridgeCmd(a *app) *cobra.Command {
@@ -234,8 +237,18 @@ func runMCPBridge(a *app, o mcpBridgeOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := svc.Evaluate(mcp.EvaluateRequest{RunID: o.runID, Call: data, EmitRunpack: o.runpackDir != "", EmitPack: o.packDir != "",
-		TracePath: o.traceOut, RunpackOut: o.runpackOut, PackOut: o.packOut})
+	req := mcp.EvaluateRequest{RunID: o.runID, Call: data, EmitRunpack: o.runpackDir != "", EmitPack: o.packDir != "",
+		TracePath: o.traceOut, RunpackOut: o.runpackOut, PackOut: o.packOut}
+	var res mcp.EvaluateResponse
+	if o.proxyFormats && o.adapter == "mcp" {
+		call, perr := mcp.ParseCall(o.call, data)
+		if perr != nil {
+			return exitcode.Invalidf("%v; write the call as {\"name\": \"tool\", \"args\": {…}}", perr)
+		}
+		res, err = svc.EvaluateParsed(req, call)
+	} else {
+		res, err = svc.Evaluate(req)
+	}
 	if err != nil {
 		if re, ok := errors.AsType[*mcp.RequestError](err); ok {
 			return exitcode.Invalidf("%s: %s; write the call in the %s format", o.call, re.Msg, o.adapter)
