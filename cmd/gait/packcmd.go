@@ -103,23 +103,23 @@ gives the same bytes. With --private-key the manifest is signed.`,
 }
 
 func newPackVerifyCmd(a *app) *cobra.Command {
-	var publicKey, privateKey string
-	var requireSig bool
+	var vf verifyFlags
 	cmd := &cobra.Command{
 		Use:   "verify <pack.zip>",
 		Short: "Verify a pack's integrity and signature",
 		Long: `pack verify checks a pack without trusting it: canonical zip, pack_id, every
 entry declared with a matching SHA-256 (undeclared entries are rejected), the
-entries its type requires, the payload against what it embeds and, with
---public-key, the signature. Exit 0 when it holds, 2 when a check fails, 6 when
+entries its type requires, the payload against what it embeds and, with a
+key (--public-key, --public-key-env, --private-key, --private-key-env), the
+signature; --profile strict requires a key and a signature that verifies. Exit 0 when it holds, 2 when a check fails, 6 when
 the input is not a pack.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			pub, err := verifyingKey(publicKey, privateKey)
+			opts, err := vf.options(a)
 			if err != nil {
 				return err
 			}
-			res, err := pack.VerifyPack(args[0], pack.VerifyOptions{PublicKey: pub, RequireSignature: requireSig})
+			res, err := pack.VerifyPack(args[0], opts)
 			if err != nil {
 				return a.verifyFailed(res, err)
 			}
@@ -129,9 +129,7 @@ the input is not a pack.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&publicKey, "public-key", "", "ed25519 public key that must have signed the manifest")
-	cmd.Flags().StringVar(&privateKey, "private-key", "", "private key whose public half checks the signature")
-	cmd.Flags().BoolVar(&requireSig, "require-signature", false, "fail unless a signature verifies")
+	vf.add(cmd, "the pack manifest")
 	return cmd
 }
 

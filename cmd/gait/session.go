@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gait-dev/gait/job"
-	"github.com/gait-dev/gait/pack"
 )
 
 // newRunSessionCmd is the `run session` group; run.go adds it to `run`.
@@ -159,8 +158,8 @@ it never falls a checkpoint behind). With no new events it exits 6.`,
 
 // newVerifySessionChainCmd is `verify session-chain`; verify.go adds it.
 func newVerifySessionChainCmd(a *app) *cobra.Command {
-	var chain, publicKey string
-	var requireSig bool
+	var chain string
+	var vf verifyFlags
 	cmd := &cobra.Command{
 		Use: "session-chain --chain F", Short: "Verify a session chain and its checkpoint runpacks", Args: cobra.NoArgs,
 		Long: `verify session-chain checks every link of a session chain (checkpoint index,
@@ -169,11 +168,11 @@ and verifies every checkpoint runpack against its manifest digest. Runpack
 paths are taken relative to the working directory, then to the chain's folder.
 Exit 0 when it holds, 2 naming each broken link, 6 when F is not a chain.`,
 		RunE: func(*cobra.Command, []string) error {
-			pub, err := verifyingKey(publicKey, "")
+			opts, err := vf.options(a)
 			if err != nil {
 				return err
 			}
-			res, err := job.VerifyChain(chain, pack.VerifyOptions{PublicKey: pub, RequireSignature: requireSig})
+			res, err := job.VerifyChain(chain, opts)
 			if err != nil {
 				return a.verifyFailed(res, err)
 			}
@@ -184,8 +183,7 @@ Exit 0 when it holds, 2 naming each broken link, 6 when F is not a chain.`,
 		},
 	}
 	cmd.Flags().StringVar(&chain, "chain", "", "session chain JSON")
-	cmd.Flags().StringVar(&publicKey, "public-key", "", "ed25519 public key that must have signed each checkpoint runpack")
-	cmd.Flags().BoolVar(&requireSig, "require-signature", false, "fail unless every checkpoint runpack's signature verifies")
+	vf.add(cmd, "every checkpoint runpack")
 	_ = cmd.MarkFlagRequired("chain")
 	return cmd
 }

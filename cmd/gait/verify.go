@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/ed25519"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -18,25 +17,26 @@ func init() {
 }
 
 func newVerifyCmd(a *app) *cobra.Command {
-	var publicKey, privateKey string
-	var requireSig bool
+	var vf verifyFlags
 	cmd := &cobra.Command{
 		Use:   "verify <run_id|path>",
 		Short: "Verify a runpack's integrity and signature",
 		Long: `verify checks a runpack without trusting it: the zip is canonical (no
 duplicate, unsafe or undeclared entries, no tampered headers), every file
-matches the manifest's SHA-256, the manifest digest is right and, with
---public-key, the ed25519 signature verifies. Exit 0 when it holds, 2 when a
-check fails, 6 when the input is not a runpack.`,
+matches the manifest's SHA-256, the manifest digest is right and, with a key
+(--public-key or --public-key-env, or the public half of --private-key or
+--private-key-env), the ed25519 signature verifies. --require-signature
+fails an unsigned runpack; --profile strict also requires a key. Exit 0 when
+it holds, 2 when a check fails, 6 when the input is not a runpack.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			pub, err := verifyingKey(publicKey, privateKey)
+			opts, err := vf.options(a)
 			if err != nil {
 				return err
 			}
 			path := pack.Resolve(args[0], defaultOutDir)
 			prog := a.largeFileProgress("verify:", path)
-			res, err := pack.Verify(path, pack.VerifyOptions{PublicKey: pub, RequireSignature: requireSig})
+			res, err := pack.Verify(path, opts)
 			prog.done()
 			if err != nil {
 				return a.verifyFailed(res, err)
@@ -53,9 +53,7 @@ check fails, 6 when the input is not a runpack.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&publicKey, "public-key", "", "ed25519 public key that must have signed the manifest")
-	cmd.Flags().StringVar(&privateKey, "private-key", "", "private key whose public half checks the signature")
-	cmd.Flags().BoolVar(&requireSig, "require-signature", false, "fail unless a signature verifies")
+	vf.add(cmd, "the manifest")
 	cmd.AddCommand(newVerifySessionChainCmd(a), newVerifyChainCmd(a))
 	return cmd
 }
@@ -69,20 +67,35 @@ func defaultPublicKey() string {
 	return "<public_key>"
 }
 
-// verifyingKey returns the key signatures must verify with: --public-key, or
-// the public half of --private-key; nil when neither is given.
-func verifyingKey(publicKey, privateKey string) (ed25519.PublicKey, error) {
-	switch {
-	case publicKey != "":
-		return keys.LoadPublic(publicKey)
-	case privateKey != "":
-		priv, err := keys.LoadPrivate(privateKey)
-		if err != nil {
-			return nil, err
-		}
-		return priv.Public().(ed25519.PublicKey), nil
+// verifyFlags are the key and profile flags of v1's verify commands.
+type verifyFlags struct {
+	verifyKeyFlags
+	profile    string
+	requireSig bool
+}
+
+// add registers the flags; what names the signatures checked.
+func (v *verifyFlags) add(cmd *cobra.Command, what string) {
+	v.verifyKeyFlags.add(cmd)
+	f := cmd.Flags()
+	f.StringVar(&v.profile, "profile", "standard", "standard, or strict: a key is required and "+what+" must carry a signature that verifies with it")
+	f.BoolVar(&v.requireSig, "require-signature", false, "fail unless "+what+" carries a signature that verifies")
+}
+
+// options are the verify options the flags ask for.
+func (v *verifyFlags) options(a *app) (pack.VerifyOptions, error) {
+	if v.profile != "standard" && v.profile != "strict" {
+		return pack.VerifyOptions{}, exitcode.Invalidf("--profile %q is not standard or strict", v.profile)
 	}
-	return nil, nil
+	pub, err := v.key(a)
+	if err != nil {
+		return pack.VerifyOptions{}, err
+	}
+	strict := v.profile == "strict"
+	if strict && pub == nil {
+		return pack.VerifyOptions{}, exitcode.Invalidf("--profile strict needs a key to check signatures with; pass --public-key, --public-key-env, --private-key or --private-key-env")
+	}
+	return pack.VerifyOptions{PublicKey: pub, RequireSignature: v.requireSig || strict}, nil
 }
 
 // verifyFailed reports a failed verification. With --json the partial result

@@ -12,8 +12,8 @@ import (
 // newVerifyChainCmd is `verify chain`; verify.go adds it.
 func newVerifyChainCmd(a *app) *cobra.Command {
 	var o guard.ChainOptions
-	var run, profile string
-	var key verifyKeyFlags
+	var run string
+	var vf verifyFlags
 	cmd := &cobra.Command{
 		Use:   "chain --run <run_id|path> [--trace trace.json] [--pack evidence_pack.zip]",
 		Short: "Verify a run, its gate trace and its evidence pack together",
@@ -28,17 +28,15 @@ without a key is refused (exit 6). Exit 0 when the chain holds, 2 when any
 check fails (all are listed), 6 for missing or wrong inputs.`,
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
-			if profile != "standard" && profile != "strict" {
-				return exitcode.Invalidf("--profile %q is not standard or strict", profile)
-			}
 			path, err := runpackArg(run, nil)
 			if err != nil {
 				return exitcode.Invalidf("no run given; pass --run <run_id|runpack.zip>")
 			}
-			if o.PublicKey, err = key.key(a); err != nil {
+			opts, err := vf.options(a)
+			if err != nil {
 				return err
 			}
-			o.Run, o.RequireSignature = path, o.RequireSignature || profile == "strict"
+			o.Run, o.PublicKey, o.RequireSignature = path, opts.PublicKey, opts.RequireSignature
 			if o.RequireSignature && o.PublicKey == nil {
 				return exitcode.Invalidf("--profile strict and --require-signature need --public-key or --public-key-env to check signatures")
 			}
@@ -64,8 +62,6 @@ check fails (all are listed), 6 for missing or wrong inputs.`,
 	f.StringVar(&run, "run", "", "run id or runpack path")
 	f.StringVar(&o.Trace, "trace", "", "gate trace file")
 	f.StringVar(&o.Pack, "pack", "", "evidence pack zip")
-	f.StringVar(&profile, "profile", "standard", "standard or strict (strict requires verified signatures)")
-	f.BoolVar(&o.RequireSignature, "require-signature", false, "fail unless every artifact's signature verifies")
-	key.add(cmd)
+	vf.add(cmd, "every artifact given")
 	return cmd
 }

@@ -26,12 +26,22 @@ import (
 //	zipset [-dup|-rm] ZIP NAME [CONTENT]
 //	                        rewrite entry NAME of ZIP (canonically), remove
 //	                        it, or append a duplicate, to build tampered inputs
+//	env-file VAR FILE       set VAR to FILE's text (trimmed), as a key a
+//	                        command reads from the environment
 func Cmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"gait-exit": gaitExit,
 		"schema":    schema,
 		"zipset":    zipSet,
+		"env-file":  envFile,
 	}
+}
+
+func envFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: env-file VAR FILE")
+	}
+	ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile(args[1])))
 }
 
 func gaitExit(ts *testscript.TestScript, neg bool, args []string) {
