@@ -80,4 +80,25 @@ func TestVerifyProfileAndKeysDifferential(t *testing.T) {
 	if n < 150 {
 		t.Fatalf("only %d cases", n)
 	}
+	// keys verify and delegate verify with keys from files and variables
+	// (v1's keys verify refuses a public key alone; Gait checks that it parses)
+	if code := run(ref, env, "delegate", "mint", "--delegator", "alice", "--delegate", "bot", "--scope", "tool:x", "--ttl", "1h",
+		"--key-mode", "prod", "--private-key", "k/gait_private.key", "--out", "tok.json"); code != 0 {
+		t.Fatalf("v1 delegate mint: exit %d", code)
+	}
+	for _, args := range [][]string{
+		{"keys", "verify", "--private-key-env", "PRIV", "--public-key-env", "PUB"},
+		{"keys", "verify", "--private-key", "k/gait_private.key", "--public-key-env", "OTHER"},
+		{"keys", "verify", "--private-key", "k/gait_private.key", "--public-key", "other/gait_public.key"},
+		{"keys", "verify", "--private-key-env", "NOPE"},
+		{"delegate", "verify", "--token", "tok.json", "--public-key-env", "PUB"},
+		{"delegate", "verify", "--token", "tok.json", "--private-key-env", "PRIV"},
+		{"delegate", "verify", "--token", "tok.json", "--public-key-env", "OTHER"},
+		{"delegate", "verify", "--token", "tok.json", "--public-key", "other/gait_public.key"},
+	} {
+		args = append(args, "--json")
+		if want, got := run(ref, env, args...), run(gaitBin, env, args...); want != got {
+			t.Errorf("%s: v1 exit %d, gait exit %d", strings.Join(args, " "), want, got)
+		}
+	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gait-dev/gait/gate"
 	"github.com/gait-dev/gait/internal/exitcode"
-	"github.com/gait-dev/gait/internal/keys"
 )
 
 func init() {
@@ -85,7 +84,8 @@ func newDelegateMintCmd(a *app) *cobra.Command {
 }
 
 func newDelegateVerifyCmd(a *app) *cobra.Command {
-	var tokenPath, scope, pubPath, privPath string
+	var tokenPath, scope string
+	var key verifyKeyFlags
 	var check gate.DelegationCheck
 	cmd := &cobra.Command{
 		Use:   "verify --token T --public-key K",
@@ -95,22 +95,12 @@ when given, its delegator, delegate, scope and digest bindings. Exit 0 when
 valid, 2 when not.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			var pub ed25519.PublicKey
-			switch {
-			case pubPath != "":
-				k, err := keys.LoadPublic(pubPath)
-				if err != nil {
-					return err
-				}
-				pub = k
-			case privPath != "":
-				k, err := keys.LoadPrivate(privPath)
-				if err != nil {
-					return err
-				}
-				pub = k.Public().(ed25519.PublicKey)
-			default:
-				return exitcode.Invalidf("no verification key; pass --public-key K")
+			pub, err := key.key(a)
+			if err != nil {
+				return err
+			}
+			if pub == nil {
+				return exitcode.Invalidf("no verification key; pass --public-key K (or --public-key-env, --private-key, --private-key-env)")
 			}
 			tok, err := readDelegation(tokenPath)
 			if err != nil {
@@ -143,8 +133,7 @@ valid, 2 when not.`,
 	f.StringVar(&scope, "scope", "", "scopes the token must cover (comma-separated)")
 	f.StringVar(&check.IntentDigest, "intent-digest", "", "expected intent digest binding")
 	f.StringVar(&check.PolicyDigest, "policy-digest", "", "expected policy digest binding")
-	f.StringVar(&pubPath, "public-key", "", "public key that signed the token")
-	f.StringVar(&privPath, "private-key", "", "private key whose public half signed the token")
+	key.add(cmd)
 	_ = cmd.MarkFlagRequired("token")
 	return cmd
 }

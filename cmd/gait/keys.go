@@ -88,7 +88,7 @@ func (a *app) keepKeysOutOfGit(dir, prefix string) error {
 }
 
 func newKeysVerifyCmd(a *app) *cobra.Command {
-	var privPath, pubPath string
+	var privPath, pubPath, privEnv, pubEnv string
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Check that key files parse and belong together",
@@ -96,25 +96,21 @@ func newKeysVerifyCmd(a *app) *cobra.Command {
 they parse and that the private key matches the public key.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if privPath == "" && pubPath == "" {
-				return exitcode.Invalidf("no key given; pass --private-key K, --public-key K, or both")
+			if privPath == "" && pubPath == "" && privEnv == "" && pubEnv == "" {
+				return exitcode.Invalidf("no key given; pass --private-key K, --public-key K, or both (or --private-key-env, --public-key-env)")
 			}
-			var priv ed25519.PrivateKey
-			var pub ed25519.PublicKey
-			var err error
-			if privPath != "" {
-				if priv, err = keys.LoadPrivate(privPath); err != nil {
-					return err
-				}
+			priv, err := a.signingKey(privPath, privEnv)
+			if err != nil {
+				return err
 			}
-			if pubPath != "" {
-				if pub, err = keys.LoadPublic(pubPath); err != nil {
-					return err
-				}
+			pub, err := a.publicKey(pubPath, pubEnv)
+			if err != nil {
+				return err
 			}
 			if priv != nil && pub != nil {
 				if err := keys.VerifyPair(priv, pub); err != nil {
-					return err
+					// bad input, as in v1: the two files are not a pair
+					return exitcode.Invalidf("%s; pass the public key written together with this private key", oneLineMessage(err))
 				}
 			}
 			if pub == nil {
@@ -130,5 +126,7 @@ they parse and that the private key matches the public key.`,
 	}
 	cmd.Flags().StringVar(&privPath, "private-key", "", "private key file")
 	cmd.Flags().StringVar(&pubPath, "public-key", "", "public key file")
+	cmd.Flags().StringVar(&privEnv, "private-key-env", "", "environment variable holding the private key text")
+	cmd.Flags().StringVar(&pubEnv, "public-key-env", "", "environment variable holding the public key text")
 	return cmd
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/gait-dev/gait/internal/atomicfile"
 	"github.com/gait-dev/gait/internal/exitcode"
-	"github.com/gait-dev/gait/internal/keys"
 	"github.com/gait-dev/gait/job"
 	"github.com/gait-dev/gait/pack"
 )
@@ -31,7 +30,8 @@ job's state and event history.`,
 }
 
 func newPackBuildCmd(a *app) *cobra.Command {
-	var packType, from, out, jobRoot, keyMode, privateKey string
+	var packType, from, out, jobRoot string
+	var signing signingOptions
 	cmd := &cobra.Command{
 		Use:   "build --type run|job --from ID|path",
 		Short: "Build a run or job pack",
@@ -41,19 +41,11 @@ gait-out/pack_<type>_<id>.zip unless --out is given. The same source always
 gives the same bytes. With --private-key the manifest is signed.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			mode, err := keys.ParseMode(keyMode)
+			priv, _, err := signing.load()
 			if err != nil {
 				return err
 			}
-			opts := pack.PackOptions{ProducerVersion: producerVersion()}
-			if mode == keys.ModeProd && privateKey == "" {
-				return exitcode.Invalidf("--key-mode prod needs --private-key; create one with `gait keys init`")
-			}
-			if privateKey != "" {
-				if opts.PrivateKey, err = keys.LoadPrivate(privateKey); err != nil {
-					return err
-				}
-			}
+			opts := pack.PackOptions{ProducerVersion: producerVersion(), PrivateKey: priv}
 			var p *pack.Pack
 			switch packType {
 			case pack.PackTypeRun:
@@ -95,8 +87,7 @@ gives the same bytes. With --private-key the manifest is signed.`,
 	f.StringVar(&from, "from", "", "run id, runpack path, job id or job directory")
 	f.StringVar(&out, "out", "", "pack path (default gait-out/pack_<type>_<id>.zip)")
 	f.StringVar(&jobRoot, "job-root", job.DefaultRoot, "jobs directory for a job id")
-	f.StringVar(&keyMode, "key-mode", "dev", "dev or prod (prod requires --private-key)")
-	f.StringVar(&privateKey, "private-key", "", "ed25519 private key that signs the manifest")
+	signing.registerEnv(cmd, a)
 	_ = cmd.MarkFlagRequired("type")
 	_ = cmd.MarkFlagRequired("from")
 	return cmd

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gait-dev/gait/internal/exitcode"
-	"github.com/gait-dev/gait/internal/keys"
 	"github.com/gait-dev/gait/pack"
 )
 
@@ -53,7 +52,8 @@ func openRunpackArg(from string, args []string) (*pack.Runpack, string, error) {
 }
 
 func newRunRecordCmd(a *app) *cobra.Command {
-	var input, outDir, runID, captureMode, keyMode, privateKey, evidenceMode string
+	var input, outDir, runID, captureMode, evidenceMode string
+	var signing signingOptions
 	cmd := &cobra.Command{
 		Use:   "record [run_record.json]",
 		Short: "Write a runpack from a run record",
@@ -70,22 +70,14 @@ signed; in dev mode it is signed only when a key is given.`,
 			if input == "" {
 				return exitcode.Invalidf("no run record given; pass --input run_record.json")
 			}
-			mode, err := keys.ParseMode(keyMode)
+			priv, _, err := signing.load()
 			if err != nil {
 				return err
 			}
 			if evidenceMode != "best_effort" && evidenceMode != "required" {
 				return exitcode.Invalidf("--context-evidence-mode %q is not best_effort or required", evidenceMode)
 			}
-			opts := pack.RecordOptions{RunID: runID, CaptureMode: captureMode, ContextEvidenceMode: evidenceMode, ProducerVersion: producerVersion()}
-			if mode == keys.ModeProd && privateKey == "" {
-				return exitcode.Invalidf("--key-mode prod needs --private-key; create one with `gait keys init`")
-			}
-			if privateKey != "" {
-				if opts.PrivateKey, err = keys.LoadPrivate(privateKey); err != nil {
-					return err
-				}
-			}
+			opts := pack.RecordOptions{RunID: runID, CaptureMode: captureMode, ContextEvidenceMode: evidenceMode, ProducerVersion: producerVersion(), PrivateKey: priv}
 			data, err := os.ReadFile(input)
 			if err != nil {
 				return exitcode.Invalidf("%s: cannot read run record: %v; pass --input with an existing file", input, unwrapPathErr(err))
@@ -133,8 +125,7 @@ signed; in dev mode it is signed only when a key is given.`,
 	f.StringVar(&outDir, "out-dir", defaultOutDir, "output directory")
 	f.StringVar(&runID, "run-id", "", "override the record's run id")
 	f.StringVar(&captureMode, "capture-mode", "", "reference (default) or raw")
-	f.StringVar(&keyMode, "key-mode", "dev", "dev or prod (prod requires --private-key)")
-	f.StringVar(&privateKey, "private-key", "", "ed25519 private key file that signs the manifest")
+	signing.registerEnv(cmd, a)
 	f.StringVar(&evidenceMode, "context-evidence-mode", "best_effort", "best_effort or required")
 	return cmd
 }
