@@ -196,7 +196,7 @@ func (p *Policy) EnforceDecision(in *Intent, d Decision, opts EnforceOptions) Ou
 	if out.Verdict == RequireApproval {
 		out.RequiredApprovals = max(d.MinApprovals, 1)
 		check := ApprovalCheck{IntentDigest: in.IntentDigest, PolicyDigest: p.digest, Scope: ApprovalScope(in), Targets: len(in.Targets), Ops: 1, Now: t}
-		var approvers []string
+		var approvers, tokenIDs []string
 		for _, tok := range opts.ApprovalTokens {
 			err := VerifyApproval(tok, opts.approvalKeyFor(tok), check)
 			res := TokenResult{TokenID: tok.TokenID, Identity: tok.ApproverIdentity, Valid: err == nil}
@@ -206,24 +206,35 @@ func (p *Policy) EnforceDecision(in *Intent, d Decision, opts EnforceOptions) Ou
 			} else {
 				out.ApprovalRefs = append(out.ApprovalRefs, tok.TokenID)
 				approvers = append(approvers, tok.ApproverIdentity)
+				tokenIDs = append(tokenIDs, tok.TokenID)
 			}
 			out.Approvals = append(out.Approvals, res)
 		}
-		out.ValidApprovals = len(approvers)
+		// As in v1: the same token given twice counts once, and a rule
+		// wanting distinct approvers counts people, not tokens.
+		slices.Sort(tokenIDs)
+		out.ValidApprovals = len(slices.Compact(tokenIDs))
+		granted := out.ValidApprovals
 		if d.RequireDistinctApprovers {
 			slices.Sort(approvers)
-			approvers = slices.Compact(approvers)
+			granted = len(slices.Compact(approvers))
 		}
 		switch {
-		case len(approvers) >= out.RequiredApprovals:
+		case granted >= out.RequiredApprovals:
 			out.Verdict = Allow
 			reasons = append(reasons, CodeApprovalGranted)
 		case len(opts.ApprovalTokens) == 0:
 			reasons = append(reasons, CodeApprovalMissing)
 			violations = append(violations, violationApprovalNotGiven)
+		case out.ValidApprovals >= out.RequiredApprovals:
+			// enough tokens, too few different approvers
+			reasons = append(reasons, CodeApprovalDistinct)
+			violations = append(violations, violationApprovalNotGiven)
 		default:
 			reasons = append(reasons, CodeApprovalInsufficient)
-			if d.RequireDistinctApprovers && out.ValidApprovals >= out.RequiredApprovals {
+			if d.RequireDistinctApprovers && out.RequiredApprovals > 1 {
+				// v1 names the distinct-approver rule whenever more than
+				// one approver is needed and too few tokens are valid
 				reasons = append(reasons, CodeApprovalDistinct)
 			}
 			violations = append(violations, violationApprovalNotGiven)

@@ -124,9 +124,11 @@ type gateEvalOptions struct {
 	policy, intent, traceOut, profile string
 	contextEnvelope                   string
 	approvalTokens                    []string
+	approvalChain, delegationChain    string
 	approvalKeys                      []string
+	approvalKeyEnv                    string
 	delegationTokens                  []string
-	delegationKey                     string
+	delegationKey, delegationKeyEnv   string
 	simulate                          bool
 	rateLimitState                    string
 	credentials                       credentialFlags
@@ -239,6 +241,10 @@ a missing key, a malformed registry or a bad or expired entry blocks
 	f.StringArrayVar(&o.approvalKeys, "approval-public-key", nil, "approver's public key `file`; repeat for several approvers, each token is checked with the key its key_id names (default: the --private-key's)")
 	f.StringArrayVar(&o.delegationTokens, "delegation-token", nil, "delegation token file (repeatable)")
 	f.StringVar(&o.delegationKey, "delegation-public-key", "", "public key that signed the delegation tokens (default: the --private-key's)")
+	f.StringVar(&o.approvalChain, "approval-token-chain", "", "more approval token files, comma-separated (as --approval-token)")
+	f.StringVar(&o.delegationChain, "delegation-token-chain", "", "more delegation token files, comma-separated (as --delegation-token)")
+	f.StringVar(&o.approvalKeyEnv, "approval-public-key-env", "", "environment `variable` holding an approver's public key text (as --approval-public-key)")
+	f.StringVar(&o.delegationKeyEnv, "delegation-public-key-env", "", "environment `variable` holding the delegation public key text (as --delegation-public-key)")
 	f.BoolVar(&o.simulate, "simulate", false, "report the verdict without enforcing it (exit 0)")
 	f.StringVar(&o.rateLimitState, "rate-limit-state", gate.DefaultLimitStatePath, "state file counting rate limits and destructive budgets across runs")
 	o.credentials.register(cmd)
@@ -298,21 +304,38 @@ func runGateEval(a *app, o gateEvalOptions) error {
 	if priv != nil {
 		pub = priv.Public().(ed25519.PublicKey)
 	}
-	opts.ApprovalKey = pub
-	for i, path := range o.approvalKeys {
+	var approvalKeys []ed25519.PublicKey
+	for _, path := range o.approvalKeys {
 		k, err := keys.LoadPublic(path)
 		if err != nil {
 			return err
 		}
-		if i == 0 {
-			opts.ApprovalKey = k
-		} else {
-			opts.ApprovalKeys = append(opts.ApprovalKeys, k)
+		approvalKeys = append(approvalKeys, k)
+	}
+	if o.approvalKeyEnv != "" {
+		k, err := a.publicKey("", o.approvalKeyEnv)
+		if err != nil {
+			return err
 		}
+		approvalKeys = append(approvalKeys, k)
 	}
-	if opts.DelegationKey, err = publicKeyOr(o.delegationKey, pub); err != nil {
+	opts.ApprovalKey = pub
+	if len(approvalKeys) > 0 {
+		opts.ApprovalKey, opts.ApprovalKeys = approvalKeys[0], approvalKeys[1:]
+	}
+	if o.delegationKey != "" && o.delegationKeyEnv != "" {
+		return exitcode.Invalidf("give the delegation key once, as --delegation-public-key or --delegation-public-key-env")
+	}
+	opts.DelegationKey = pub
+	if k, err := a.publicKey(o.delegationKey, o.delegationKeyEnv); err != nil {
 		return err
+	} else if k != nil {
+		opts.DelegationKey = k
 	}
+	// v1's --approval-token-chain and --delegation-token-chain list more
+	// token files, comma-separated.
+	o.approvalTokens = append(o.approvalTokens, splitCSV(o.approvalChain)...)
+	o.delegationTokens = append(o.delegationTokens, splitCSV(o.delegationChain)...)
 	for _, f := range o.approvalTokens {
 		t, err := readApproval(f)
 		if err != nil {
@@ -446,13 +469,6 @@ func runGateEval(a *app, o gateEvalOptions) error {
 		return silent(code)
 	}
 	return nil
-}
-
-func publicKeyOr(path string, fallback ed25519.PublicKey) (ed25519.PublicKey, error) {
-	if path == "" {
-		return fallback, nil
-	}
-	return keys.LoadPublic(path)
 }
 
 func readApproval(path string) (gate.ApprovalToken, error) {
