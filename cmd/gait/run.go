@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gait-dev/gait/internal/atomicfile"
 	"github.com/gait-dev/gait/internal/exitcode"
 	"github.com/gait-dev/gait/pack"
 )
@@ -227,14 +229,23 @@ no recorded result to answer with.`,
 }
 
 func newRunDiffCmd(a *app) *cobra.Command {
+	var privacy, output string
 	cmd := &cobra.Command{
 		Use:   "diff <left> <right>",
 		Short: "Compare two runs by behaviour",
-		Long: `run diff compares two runpacks step by step: tool names, argument and result
-digests, statuses and reference receipts. Run ids and timestamps do not count.
-It prints a unified diff and exits 2 when the runs differ, 0 when they match.`,
+		Long: `run diff compares two runpacks as v1 does: intents and results matched by
+intent id (tool, argument digest; status, result digest), reference receipts
+and the context set digest, and the manifest's capture mode. Run ids,
+timestamps and order do not count. It says which parts changed, lists intents
+and results only one side has, shows the differing steps and a unified diff,
+and exits 2 when the runs differ, 0 when they match. --privacy metadata leaves
+argument and result values out (no unified diff); --output also writes the
+result as JSON.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
+			if privacy != pack.PrivacyFull && privacy != pack.PrivacyMetadata {
+				return exitcode.Invalidf("--privacy %q is not full or metadata", privacy)
+			}
 			lp, rp := pack.Resolve(args[0], defaultOutDir), pack.Resolve(args[1], defaultOutDir)
 			left, err := pack.Open(lp)
 			if err != nil {
@@ -244,12 +255,25 @@ It prints a unified diff and exits 2 when the runs differ, 0 when they match.`,
 			if err != nil {
 				return err
 			}
-			res := pack.Diff(left, right, lp, rp)
+			res := pack.DiffWith(left, right, lp, rp, privacy)
+			if output != "" {
+				res.Output = output
+				doc, err := json.MarshalIndent(res, "", "  ")
+				if err != nil {
+					return err
+				}
+				if err := atomicfile.WriteFile(output, append(doc, '\n'), 0o644); err != nil {
+					return fmt.Errorf("%s: cannot write the diff: %w", output, err)
+				}
+			}
 			if a.json {
 				a.writeJSON(res)
 			} else {
-				fmt.Fprintf(a.out, "same=%t\nintents_changed=%t\nresults_changed=%t\nrefs_changed=%t\n",
-					res.Same, res.Summary.IntentsChanged, res.Summary.ResultsChanged, res.Summary.RefsChanged)
+				fmt.Fprintf(a.out, "same=%t\nmanifest_changed=%t\nintents_changed=%t\nresults_changed=%t\nrefs_changed=%t\n",
+					res.Same, res.Summary.ManifestChanged, res.Summary.IntentsChanged, res.Summary.ResultsChanged, res.Summary.RefsChanged)
+				if output != "" {
+					fmt.Fprintf(a.out, "output=%s\n", output)
+				}
 				fmt.Fprint(a.out, res.Unified)
 			}
 			if !res.Same {
@@ -258,6 +282,8 @@ It prints a unified diff and exits 2 when the runs differ, 0 when they match.`,
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&privacy, "privacy", pack.PrivacyFull, "full, or metadata: leave argument and result values out")
+	cmd.Flags().StringVar(&output, "output", "", "also write the diff as JSON to this `file`")
 	return cmd
 }
 
