@@ -12,6 +12,7 @@ import (
 
 	"github.com/gait-dev/gait/internal/digest"
 	"github.com/gait-dev/gait/internal/exitcode"
+	"github.com/gait-dev/gait/internal/jcs"
 )
 
 // Context envelope schema and limits.
@@ -267,4 +268,36 @@ func ApplyContextEnvelope(req *IntentRequest, env *ContextEnvelope, now time.Tim
 		c.AuthContext = nil
 	}
 	return nil
+}
+
+// Receipts returns the envelope's records as a runpack's reference
+// receipts: each record's canonical JSON, in the order its digest uses, as
+// v1's run record --context-envelope writes them.
+func (e *ContextEnvelope) Receipts() ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, 0, len(e.Records))
+	for _, r := range e.Records {
+		b, err := jcs.Marshal(canonicalRecord{
+			ContentDigest: r.ContentDigest, FreshnessSLASeconds: r.FreshnessSLASeconds, Immutability: r.Immutability,
+			QueryDigest: r.QueryDigest, RedactionMode: r.RedactionMode, RefID: r.RefID,
+			RetrievedAt: r.RetrievedAt.Format(time.RFC3339Nano), SensitivityLabel: r.SensitivityLabel,
+			SourceLocator: r.SourceLocator, SourceType: r.SourceType,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// HasRawRecords reports whether a record keeps raw content
+// (redaction_mode raw), which v1's run record accepts only with
+// --unsafe-context-raw.
+func (e *ContextEnvelope) HasRawRecords() bool {
+	for _, r := range e.Records {
+		if strings.EqualFold(r.RedactionMode, "raw") {
+			return true
+		}
+	}
+	return false
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gait-dev/gait/gate"
 	"github.com/gait-dev/gait/internal/atomicfile"
 	"github.com/gait-dev/gait/internal/exitcode"
 	"github.com/gait-dev/gait/pack"
@@ -54,7 +55,8 @@ func openRunpackArg(from string, args []string) (*pack.Runpack, string, error) {
 }
 
 func newRunRecordCmd(a *app) *cobra.Command {
-	var input, outDir, runID, captureMode, evidenceMode string
+	var input, outDir, runID, captureMode, evidenceMode, envelope string
+	var unsafeRaw bool
 	var signing signingOptions
 	cmd := &cobra.Command{
 		Use:   "record [run_record.json]",
@@ -87,6 +89,20 @@ signed; in dev mode it is signed only when a key is given.`,
 			rec, err := pack.ParseRunRecord(input, data)
 			if err != nil {
 				return err
+			}
+			if envelope != "" {
+				// as v1: the envelope's records are the run's references
+				env, err := gate.LoadContextEnvelope(envelope)
+				if err != nil {
+					return err
+				}
+				if env.HasRawRecords() && !unsafeRaw {
+					return exitcode.Invalidf("%s: a record has redaction_mode raw; pass --unsafe-context-raw to store raw context, or redact it", envelope)
+				}
+				if rec.Refs.Receipts, err = env.Receipts(); err != nil {
+					return err
+				}
+				rec.Refs.ContextSetDigest, rec.Refs.ContextRefCount = env.ContextSetDigest, len(env.Records)
 			}
 			rp, err := pack.Build(rec, opts)
 			if err != nil {
@@ -128,6 +144,8 @@ signed; in dev mode it is signed only when a key is given.`,
 	f.StringVar(&runID, "run-id", "", "override the record's run id")
 	f.StringVar(&captureMode, "capture-mode", "", "reference (default) or raw")
 	signing.registerEnv(cmd, a)
+	f.StringVar(&envelope, "context-envelope", "", "context envelope `file` (gait.context.envelope): its records become the run's references")
+	f.BoolVar(&unsafeRaw, "unsafe-context-raw", false, "accept envelope records with redaction_mode raw (their content is stored)")
 	f.StringVar(&evidenceMode, "context-evidence-mode", "best_effort", "best_effort or required")
 	return cmd
 }
