@@ -194,12 +194,18 @@ type Journal struct {
 	size        int64 // bytes of complete lines
 }
 
-// LastSequence is the sequence of the latest event (0 when none).
+// LastSequence is the sequence of the latest event, or of the latest
+// checkpoint's last event when a compacted journal dropped the events it
+// covers (0 when none).
 func (j *Journal) LastSequence() int64 {
-	if len(j.Events) == 0 {
-		return 0
+	var last int64
+	if c := j.lastCheckpoint(); c != nil {
+		last = c.SequenceEnd
 	}
-	return j.Events[len(j.Events)-1].Sequence
+	if len(j.Events) > 0 {
+		last = max(last, j.Events[len(j.Events)-1].Sequence)
+	}
+	return last
 }
 
 func (j *Journal) lastCheckpoint() *SessionCheckpoint {
@@ -541,6 +547,80 @@ func (s *Sessions) Checkpoint(path, out, chainOut string) (*SessionCheckpointRes
 		return nil, err
 	}
 	return &res, nil
+}
+
+// Compaction reports what Compact did (or, with DryRun, would do).
+type Compaction struct {
+	JournalPath            string `json:"journal_path"`
+	OutputPath             string `json:"output_path"`
+	DryRun                 bool   `json:"dry_run"`
+	Compacted              bool   `json:"compacted"`
+	Checkpoints            int    `json:"checkpoints"`
+	LastCheckpointSequence int64  `json:"last_checkpoint_sequence"`
+	EventsBefore           int    `json:"events_before"`
+	EventsAfter            int    `json:"events_after"`
+	BytesBefore            int64  `json:"bytes_before"`
+	BytesAfter             int64  `json:"bytes_after"`
+}
+
+// Compact rewrites a journal without the events its checkpoints already
+// hold (their runpacks keep them): the header, every checkpoint and the
+// events after the last one, to out (the journal itself when empty),
+// atomically. The result reads as the original does (sequences go on from
+// the last checkpoint), as v1's compact writes it.
+func (s *Sessions) Compact(path, out string, dryRun bool) (*Compaction, error) {
+	if out == "" {
+		out = path
+	}
+	var c Compaction
+	err := withJournal(path, func(j *Journal) error {
+		var from int64
+		if cp := j.lastCheckpoint(); cp != nil {
+			from = cp.SequenceEnd
+		}
+		var buf bytes.Buffer
+		write := func(rec JournalRecord) error {
+			line, err := json.Marshal(rec)
+			if err != nil {
+				return err
+			}
+			buf.Write(append(line, '\n'))
+			return nil
+		}
+		h := j.Header
+		if err := write(JournalRecord{RecordType: "header", Header: &h}); err != nil {
+			return err
+		}
+		for i := range j.Checkpoints {
+			if err := write(JournalRecord{RecordType: "checkpoint", Checkpoint: &j.Checkpoints[i]}); err != nil {
+				return err
+			}
+		}
+		kept := 0
+		for i := range j.Events {
+			if j.Events[i].Sequence > from {
+				kept++
+				if err := write(JournalRecord{RecordType: "event", Event: &j.Events[i]}); err != nil {
+					return err
+				}
+			}
+		}
+		c = Compaction{JournalPath: path, OutputPath: out, DryRun: dryRun, Compacted: true, Checkpoints: len(j.Checkpoints),
+			LastCheckpointSequence: from, EventsBefore: len(j.Events), EventsAfter: kept, BytesBefore: j.size, BytesAfter: int64(buf.Len())}
+		if dryRun {
+			return nil
+		}
+		return atomicfile.WriteFile(out, buf.Bytes(), 0o644)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !dryRun && filepath.Clean(out) != filepath.Clean(path) {
+		if err := writeSessionState(out); err != nil {
+			return nil, err
+		}
+	}
+	return &c, nil
 }
 
 // segmentRecord builds the run record of one checkpoint: each event becomes

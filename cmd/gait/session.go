@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,7 +21,7 @@ turns each new segment into a runpack (checkpoint), linked into
 <journal>_chain.json by sequence numbers and the previous checkpoint's digest.
 Check a chain with "gait verify session-chain --chain F".`,
 	}
-	cmd.AddCommand(newSessionStartCmd(a), newSessionAppendCmd(a), newSessionStatusCmd(a), newSessionCheckpointCmd(a))
+	cmd.AddCommand(newSessionStartCmd(a), newSessionAppendCmd(a), newSessionStatusCmd(a), newSessionCheckpointCmd(a), newSessionCompactCmd(a))
 	return cmd
 }
 
@@ -122,6 +123,39 @@ func newSessionStatusCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&journal, "journal", "", "session journal (JSONL)")
+	_ = cmd.MarkFlagRequired("journal")
+	return cmd
+}
+
+func newSessionCompactCmd(a *app) *cobra.Command {
+	var journal, out string
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use: "compact --journal J [--out journal.jsonl] [--dry-run]", Short: "Drop the events the checkpoints already hold", Args: cobra.NoArgs,
+		Long: `run session compact rewrites a journal without the events its checkpoints
+already hold (their runpacks keep them): the header, every checkpoint and the
+events after the last one, to --out (default: the journal itself, replaced
+atomically). Status, append and checkpoint go on from it as before, as with
+v1's compacted journals. --dry-run only reports what it would do.`,
+		RunE: func(*cobra.Command, []string) error {
+			c, err := sessions().Compact(journal, out, dryRun)
+			if err != nil {
+				return err
+			}
+			a.emit(struct {
+				OK         bool            `json:"ok"`
+				Operation  string          `json:"operation"`
+				Journal    string          `json:"journal"`
+				Compaction *job.Compaction `json:"compaction"`
+			}{true, "compact", journal, c}, kv("journal", journal, "output", c.OutputPath, "dry_run", strconv.FormatBool(c.DryRun),
+				"events_before", strconv.Itoa(c.EventsBefore), "events_after", strconv.Itoa(c.EventsAfter),
+				"bytes_before", strconv.FormatInt(c.BytesBefore, 10), "bytes_after", strconv.FormatInt(c.BytesAfter, 10)))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&journal, "journal", "", "session journal (JSONL)")
+	cmd.Flags().StringVar(&out, "out", "", "write the compacted journal here (default: replace the journal)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "report what compaction would do without writing")
 	_ = cmd.MarkFlagRequired("journal")
 	return cmd
 }
