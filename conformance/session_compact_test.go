@@ -85,3 +85,43 @@ func TestSessionCompactDifferential(t *testing.T) {
 		must(gaitBin, "run", "session", "checkpoint", "--journal", "v1_"+j, "--out", shape.name+"_gait_cp.zip", "--json")
 	}
 }
+
+// TestSessionJournalSharedWithV1: v1 and Gait take turns on one journal;
+// every command succeeds (a lock file Gait leaves never stalls v1) and the
+// sequence goes on across them.
+func TestSessionJournalSharedWithV1(t *testing.T) {
+	ref := referenceBin(t)
+	dir := t.TempDir()
+	run := func(bin string, args ...string) map[string]any {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		if code := exitCodeOf(t, err); code != 0 {
+			t.Fatalf("%s %s: exit %d\n%s", filepath.Base(bin), strings.Join(args, " "), code, out)
+		}
+		var m map[string]any
+		_ = json.Unmarshal(out, &m)
+		return m
+	}
+	j := "shared.jsonl"
+	run(gaitBin, "run", "session", "start", "--journal", j, "--session-id", "s_shared", "--run-id", "run_shared", "--json")
+	bins := []string{ref, gaitBin, ref, gaitBin, gaitBin, ref}
+	for i, bin := range bins {
+		ev := run(bin, "run", "session", "append", "--journal", j, "--tool", "tool.read", "--verdict", "allow", "--json")["event"].(map[string]any)
+		if ev["sequence"].(float64) != float64(i+1) {
+			t.Fatalf("append %d by %s: sequence %v", i+1, filepath.Base(bin), ev["sequence"])
+		}
+		if i == 2 {
+			run(gaitBin, "run", "session", "checkpoint", "--journal", j, "--out", "cp1.zip", "--json")
+		}
+		if _, err := os.Stat(filepath.Join(dir, j+".lock")); err == nil {
+			t.Fatalf("a lock file is left after %s's append", filepath.Base(bin))
+		}
+	}
+	for _, bin := range []string{ref, gaitBin} {
+		st := run(bin, "run", "session", "status", "--journal", j, "--json")["status"].(map[string]any)
+		if st["last_sequence"].(float64) != float64(len(bins)) || st["checkpoint_count"].(float64) != 1 {
+			t.Errorf("%s status: %v", filepath.Base(bin), st)
+		}
+	}
+}

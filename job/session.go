@@ -317,8 +317,11 @@ func ChainPath(journal string) string {
 	return strings.TrimSuffix(journal, ".jsonl") + "_chain.json"
 }
 
+// lockJournal takes the journal's lock: Gait's own, and the marker file
+// <journal>.lock that Gait v1's writers create and wait on, so v1 and Gait
+// writers exclude each other.
 func lockJournal(path string) (*filelock.Lock, error) {
-	return filelock.Acquire(path + ".lock")
+	return filelock.Marker{SchemaID: "gait.runpack.session_lock"}.Acquire(path + ".lock")
 }
 
 // withJournal runs f on the journal under its lock, after cutting off a
