@@ -421,6 +421,12 @@ func serveMCP(ctx context.Context, a *app, listen string, server *sdk.Server, ha
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	a.diag("gait: mcp listening url=http://%s/mcp", ln.Addr())
+	return serveHTTP(ctx, srv, ln)
+}
+
+// serveHTTP serves srv on ln until ctx ends (then shuts it down, giving
+// requests in flight 2 s) or serving fails.
+func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -430,6 +436,9 @@ func serveMCP(ctx context.Context, a *app, listen string, server *sdk.Server, ha
 		_ = srv.Shutdown(sctx)
 		return nil
 	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
 		return err
 	}
 }

@@ -172,17 +172,8 @@ func runMCPService(a *app, o mcpServiceOptions, listen string) error {
 	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	a.diag("gait: mcp serve listening url=http://%s adapter=%s", ln.Addr(), o.adapter)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
+	if err := serveHTTP(ctx, srv, ln); err != nil {
+		return err
 	}
 	a.emit(mcpServiceResult{OK: true, Listen: ln.Addr().String(), Adapter: o.adapter, Policy: o.policy, Profile: o.profile},
 		kv("listen", ln.Addr().String(), "adapter", o.adapter, "policy", o.policy))
