@@ -75,12 +75,47 @@ func TestGateApprovalChainDifferential(t *testing.T) {
 			for _, key := range [][]string{{"--approval-public-key", "k/gait_public.key"}, {"--approval-public-key-env", "APPROVERS"}} {
 				args := append([]string{"gate", "eval", "--policy", pol, "--intent", "intent.json"}, tokens...)
 				args = append(append(args, key...), "--json")
-				wc, want := run(ref, env, args...)
-				gc, got := run(gaitBin, env, args...)
+				wc, want := run(ref, env, append(args, "--approval-audit-out", "audit_v1.json")...)
+				gc, got := run(gaitBin, env, append(args, "--approval-audit-out", "audit_gait.json")...)
 				if wc != gc || want.Verdict != got.Verdict || !slices.Equal(want.ReasonCodes, got.ReasonCodes) || want.ValidApprovals != got.ValidApprovals {
 					t.Errorf("%s:\nv1   exit %d %+v\ngait exit %d %+v", strings.Join(args, " "), wc, want, gc, got)
+				}
+				// the approval audit record: the same, trace ids aside
+				wa, ga := auditDoc(t, filepath.Join(dir, "audit_v1.json")), auditDoc(t, filepath.Join(dir, "audit_gait.json"))
+				if wa != ga {
+					t.Errorf("%s: approval audit\nv1   %s\ngait %s", strings.Join(args, " "), wa, ga)
 				}
 			}
 		}
 	}
+}
+
+// auditDoc reads an approval audit record, removes it (so the next call
+// writes afresh) and returns it as canonical text with its trace id and
+// producer version masked.
+func auditDoc(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Remove(path)
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	trace, _ := m["trace_id"].(string)
+	delete(m, "producer_version")
+	out, _ := json.Marshal(m)
+	masked := strings.ReplaceAll(string(out), trace, "<trace>")
+	// related ids are sorted by value, so the masked trace id sorts
+	// differently in each: compare them as a set
+	_ = json.Unmarshal([]byte(masked), &m)
+	if rel, ok := m["relationship"].(map[string]any); ok {
+		if ids, ok := rel["related_entity_ids"].([]any); ok {
+			slices.SortFunc(ids, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
+		}
+	}
+	out, _ = json.Marshal(m)
+	return string(out)
 }

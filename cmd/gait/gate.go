@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gait-dev/gait/gate"
+	"github.com/gait-dev/gait/internal/atomicfile"
 	"github.com/gait-dev/gait/internal/exitcode"
 	"github.com/gait-dev/gait/internal/keys"
 )
@@ -127,6 +129,7 @@ type gateEvalOptions struct {
 	approvalChain, delegationChain    string
 	approvalKeys                      []string
 	approvalKeyEnv                    string
+	approvalAuditOut                  string
 	delegationTokens                  []string
 	delegationKey, delegationKeyEnv   string
 	simulate                          bool
@@ -153,6 +156,7 @@ type gateEvalResult struct {
 	RequiredApprovals    int                `json:"required_approvals,omitempty"`
 	ValidApprovals       int                `json:"valid_approvals,omitempty"`
 	ApprovalRef          string             `json:"approval_ref,omitempty"`
+	ApprovalAuditPath    string             `json:"approval_audit_path,omitempty"`
 	DelegationRequired   bool               `json:"delegation_required,omitempty"`
 	ValidDelegations     int                `json:"valid_delegations,omitempty"`
 	DelegationRef        string             `json:"delegation_ref,omitempty"`
@@ -243,6 +247,7 @@ a missing key, a malformed registry or a bad or expired entry blocks
 	f.StringVar(&o.delegationKey, "delegation-public-key", "", "public key that signed the delegation tokens (default: the --private-key's)")
 	f.StringVar(&o.approvalChain, "approval-token-chain", "", "more approval token files, comma-separated (as --approval-token)")
 	f.StringVar(&o.delegationChain, "delegation-token-chain", "", "more delegation token files, comma-separated (as --delegation-token)")
+	f.StringVar(&o.approvalAuditOut, "approval-audit-out", "", "write the approval audit record (gait.gate.approval_audit_record) here when the call needed approval")
 	f.StringVar(&o.approvalKeyEnv, "approval-public-key-env", "", "environment `variable` holding an approver's public key text (as --approval-public-key)")
 	f.StringVar(&o.delegationKeyEnv, "delegation-public-key-env", "", "environment `variable` holding the delegation public key text (as --delegation-public-key)")
 	f.BoolVar(&o.simulate, "simulate", false, "report the verdict without enforcing it (exit 0)")
@@ -394,6 +399,19 @@ func runGateEval(a *app, o gateEvalOptions) error {
 	if err := gate.WriteTrace(tracePath, tr); err != nil {
 		return fmt.Errorf("%s: cannot write trace: %w", tracePath, err)
 	}
+	var auditPath string
+	if o.approvalAuditOut != "" {
+		if audit := gate.NewApprovalAudit(in, out, opts.ApprovalTokens, tr.TraceID, producerVersion()); audit != nil {
+			doc, err := json.MarshalIndent(audit, "", "  ")
+			if err != nil {
+				return err
+			}
+			if err := atomicfile.WriteFile(o.approvalAuditOut, append(doc, '\n'), 0o644); err != nil {
+				return fmt.Errorf("%s: cannot write the approval audit: %w", o.approvalAuditOut, err)
+			}
+			auditPath = o.approvalAuditOut
+		}
+	}
 	var evidencePath string
 	if c := out.Credential; c != nil {
 		evidencePath = o.credentials.evidenceOut
@@ -409,7 +427,7 @@ func runGateEval(a *app, o gateEvalOptions) error {
 		OK: true, Verdict: out.Verdict, ReasonCodes: out.ReasonCodes, Violations: out.Violations,
 		MatchedRule: out.Decision.MatchedRule, IntentDigest: in.IntentDigest, PolicyDigest: policy.Digest(),
 		Profile: profile, Phase: in.Context.Phase, TraceID: tr.TraceID, TracePath: tracePath, TraceSigned: tr.Signature != nil,
-		RequiredApprovals: out.RequiredApprovals, ValidApprovals: out.ValidApprovals, ApprovalRef: strings.Join(out.ApprovalRefs, ","),
+		RequiredApprovals: out.RequiredApprovals, ValidApprovals: out.ValidApprovals, ApprovalRef: strings.Join(out.ApprovalRefs, ","), ApprovalAuditPath: auditPath,
 		DelegationRequired: out.DelegationRequired, ValidDelegations: out.ValidDelegations, DelegationRef: out.DelegationRef,
 		SimulateMode: out.Simulated, ExitCode: int(code), LimitUsage: usage, CredentialEvidence: evidencePath,
 	}
