@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gait-dev/gait/schemas"
 )
 
 // TestGateApprovalChainDifferential: with tokens given as v1 gives them
@@ -100,6 +102,9 @@ func auditDoc(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	_ = os.Remove(path)
+	if err := schemas.Validate("gate/approval_audit_record", data); err != nil {
+		t.Errorf("schemas/gate/approval_audit_record rejects %s: %v", filepath.Base(path), err)
+	}
 	var m map[string]any
 	if err := json.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
