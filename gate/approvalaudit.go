@@ -93,17 +93,7 @@ func NewApprovalAudit(in *Intent, out Outcome, tokens []ApprovalToken, traceID, 
 	for _, who := range a.Approvers {
 		refs = append(refs, EntityRef{Kind: "agent", ID: who})
 	}
-	slices.SortFunc(refs, func(x, y EntityRef) int {
-		if c := strings.Compare(x.Kind, y.Kind); c != 0 {
-			return c
-		}
-		return strings.Compare(x.ID, y.ID)
-	})
-	ids := make([]string, 0, len(refs))
-	for _, r := range refs {
-		ids = append(ids, r.ID)
-	}
-	slices.Sort(ids)
+	refs, ids := sortedRefs(refs)
 	a.Relationship = AuditRelationship{ParentRef: trace, EntityRefs: refs, PolicyRef: auditPolicyRef{out.PolicyDigest},
 		Edges: []Edge{{Kind: "governed_by", From: tool, To: pol}}, ParentRecordID: traceID, RelatedEntityIDs: slices.Compact(ids)}
 	return a

@@ -199,19 +199,8 @@ func NewRelationship(in *Intent, out Outcome, traceID string) *Relationship {
 			edges = append(edges, Edge{Kind: "delegates_to", From: from, To: to})
 		}
 	}
-	slices.SortFunc(refs, func(a, b EntityRef) int {
-		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	refs = slices.Compact(refs)
+	refs, ids := sortedRefs(refs)
 	edges = slices.Compact(edges)
-	ids := make([]string, 0, len(refs))
-	for _, r := range refs {
-		ids = append(ids, r.ID)
-	}
-	slices.Sort(ids)
 	var parent *EntityRef
 	if sid := in.Context.SessionID; sid != "" {
 		parent = &EntityRef{Kind: "session", ID: sid}
@@ -284,4 +273,22 @@ func NewResult(in *Intent, out Outcome, producerVersion string) Result {
 		ProducerVersion: producer(producerVersion), Verdict: out.Verdict,
 		ReasonCodes: nonNil(out.ReasonCodes), Violations: nonNil(out.Violations),
 	}
+}
+
+// sortedRefs orders entity refs by kind, then id, without duplicates, and
+// lists their ids sorted (a relationship's related_entity_ids).
+func sortedRefs(refs []EntityRef) ([]EntityRef, []string) {
+	slices.SortFunc(refs, func(a, b EntityRef) int {
+		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	refs = slices.Compact(refs)
+	ids := make([]string, 0, len(refs))
+	for _, r := range refs {
+		ids = append(ids, r.ID)
+	}
+	slices.Sort(ids)
+	return refs, ids
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -402,12 +401,8 @@ func runGateEval(a *app, o gateEvalOptions) error {
 	var auditPath string
 	if o.approvalAuditOut != "" {
 		if audit := gate.NewApprovalAudit(in, out, opts.ApprovalTokens, tr.TraceID, producerVersion()); audit != nil {
-			doc, err := json.MarshalIndent(audit, "", "  ")
-			if err != nil {
-				return err
-			}
-			if err := atomicfile.WriteFile(o.approvalAuditOut, append(doc, '\n'), 0o644); err != nil {
-				return fmt.Errorf("%s: cannot write the approval audit: %w", o.approvalAuditOut, err)
+			if err := atomicfile.WriteJSON(o.approvalAuditOut, audit, 0o644); err != nil {
+				return exitcode.Invalidf("%s: cannot write the approval audit: %v; pass a writable --approval-audit-out", o.approvalAuditOut, unwrapPathErr(err))
 			}
 			auditPath = o.approvalAuditOut
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -123,11 +122,7 @@ after 10s), never from a flag value.`,
 			if out == "" {
 				out = in + ".gaitenc"
 			}
-			b, err := json.MarshalIndent(enc, "", "  ")
-			if err != nil {
-				return err
-			}
-			if err := atomicfile.WriteFile(out, append(b, '\n'), 0o600); err != nil {
+			if err := atomicfile.WriteJSON(out, enc, 0o600); err != nil {
 				return exitcode.Invalidf("%s: cannot write: %v; pass a writable --out", out, unwrapPathErr(err))
 			}
 			a.emit(struct {
@@ -217,11 +212,7 @@ and reports would_delete. --report-out writes a gait.guard.retention_report.`,
 				return err
 			}
 			if reportOut != "" {
-				b, err := json.MarshalIndent(rep, "", "  ")
-				if err != nil {
-					return err
-				}
-				if err := atomicfile.WriteFile(reportOut, append(b, '\n'), 0o644); err != nil {
+				if err := atomicfile.WriteJSON(reportOut, rep, 0o644); err != nil {
 					return exitcode.Invalidf("%s: cannot write: %v; pass a writable --report-out", reportOut, unwrapPathErr(err))
 				}
 			}

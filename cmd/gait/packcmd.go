@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -185,11 +184,7 @@ exits 2 when the packs differ, 0 when they are the same.`,
 			}
 			res := pack.DiffPacks(left, right)
 			if output != "" {
-				b, err := json.MarshalIndent(res, "", "  ")
-				if err != nil {
-					return err
-				}
-				if err := atomicfile.WriteFile(output, append(b, '\n'), 0o644); err != nil {
+				if err := atomicfile.WriteJSON(output, res, 0o644); err != nil {
 					return err
 				}
 			}

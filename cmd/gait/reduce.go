@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 
@@ -45,11 +44,7 @@ predicate the run does not fail, and a reduced run that no longer fails.`,
 			if err := reduced.WriteFile(out); err != nil {
 				return err
 			}
-			b, err := json.MarshalIndent(rep, "", "  ")
-			if err != nil {
-				return err
-			}
-			if err := atomicfile.WriteFile(reportOut, append(b, '\n'), 0o644); err != nil {
+			if err := atomicfile.WriteJSON(reportOut, rep, 0o644); err != nil {
 				return err
 			}
 			a.emit(struct {

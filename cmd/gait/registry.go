@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -203,11 +202,7 @@ every check passes, 2 when one fails, 6 when the file is not a pack.`,
 				return registryError(path, err)
 			}
 			if reportOut != "" {
-				b, err := json.MarshalIndent(rep, "", "  ")
-				if err != nil {
-					return err
-				}
-				if err := atomicfile.WriteFile(reportOut, append(b, '\n'), 0o644); err != nil {
+				if err := atomicfile.WriteJSON(reportOut, rep, 0o644); err != nil {
 					return err
 				}
 			}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -276,12 +275,8 @@ result as JSON.`,
 			res := pack.DiffWith(left, right, lp, rp, privacy)
 			if output != "" {
 				res.Output = output
-				doc, err := json.MarshalIndent(res, "", "  ")
-				if err != nil {
-					return err
-				}
-				if err := atomicfile.WriteFile(output, append(doc, '\n'), 0o644); err != nil {
-					return fmt.Errorf("%s: cannot write the diff: %w", output, err)
+				if err := atomicfile.WriteJSON(output, res, 0o644); err != nil {
+					return exitcode.Invalidf("%s: cannot write the diff: %v; pass a writable --output", output, unwrapPathErr(err))
 				}
 			}
 			if a.json {
